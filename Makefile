@@ -1,0 +1,37 @@
+# The two commands of a fresh machine: `make run` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Stamp file: the environment is (re)installed whenever the pins or the package metadata change.
+INSTALLED := $(VENV)/.installed
+
+export TF_USE_LEGACY_KERAS := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: run test lint unit bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): $(BIN)/python requirements.txt constraints.txt pyproject.toml
+	$(BIN)/pip install --ignore-requires-python -r requirements.txt
+	$(BIN)/pip install --no-deps -e .
+	touch $@
+
+run: $(INSTALLED)
+	$(BIN)/mian models
+
+test: lint unit
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: $(INSTALLED)
+	$(BIN)/python -m pytest -q
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/model_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,81 @@
+"""Parameters and training speed of MIAN, DIN, DIEN and DCN, measured side by side in one run.
+
+Section 4.5 of the paper: MIAN takes about 1.18x DIN's time per epoch and 0.91x DIEN's. This prints the
+parameter counts outside the embedding tables at the paper's settings (T = 30, 8 heads, MLP 32-8) and
+training steps per second at batch 128. The models are timed in interleaved rounds so that a slow
+moment of this noisy machine falls on all of them alike; the ratio to DIN is the figure to compare.
+
+Usage: python bench/model_speed.py [--rounds 5] [--steps 20] [--models mian din dien dcn]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import argparse
+import statistics
+import time
+
+import tensorflow as tf
+
+from mian_keras import HParams, build_model, compile_model
+from mian_keras.model_size import parameter_counts
+from mian_keras.random_batch import paper_scale_spec, planted_labels, random_batch
+
+PAPER_SECONDS_PER_EPOCH = {"din": 3143, "mian": 3700, "dien": 4073}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", nargs="+", default=["mian", "din", "dien", "dcn"])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=20, help="training steps per model per round")
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+
+    spec = paper_scale_spec()
+    hp = HParams(batch_size=args.batch_size)
+    batches = [random_batch(spec, args.batch_size, seed=s) for s in range(args.steps)]
+    data = [({k: tf.constant(v) for k, v in b.items()}, tf.constant(planted_labels(b))) for b in batches]
+
+    models = {}
+    for name in args.models:
+        model = compile_model(build_model(name, spec, hp), hp)
+        model.train_on_batch(*data[0])  # trace and build the optimizer before timing
+        models[name] = model
+
+    seconds = {name: [] for name in models}
+    for _ in range(args.rounds):
+        for name, model in models.items():
+            start = time.perf_counter()
+            for features, labels in data:
+                model.train_on_batch(features, labels)
+            seconds[name].append((time.perf_counter() - start) / len(data))
+
+    print(
+        f"T={spec.sequence_length}, batch={args.batch_size}, heads={hp.num_heads}, "
+        f"MLP={hp.mlp_units}, threads={tf.config.threading.get_inter_op_parallelism_threads() or 'auto'}, "
+        f"{args.rounds} rounds x {args.steps} steps"
+    )
+    print(
+        f"{'model':<6} {'params (no emb)':>15} {'emb params':>11} {'steps/s':>8} {'ms/step':>8} "
+        f"{'time vs DIN':>11} {'paper vs DIN':>12}"
+    )
+    reference = statistics.median(seconds["din"]) if "din" in seconds else None
+    for name, model in models.items():
+        counts = parameter_counts(model)
+        per_step = statistics.median(seconds[name])
+        ratio = f"{per_step / reference:.2f}x" if reference else "-"
+        paper = PAPER_SECONDS_PER_EPOCH.get(name)
+        paper_ratio = f"{paper / PAPER_SECONDS_PER_EPOCH['din']:.2f}x" if paper else "-"
+        print(
+            f"{name:<6} {counts['other']:>15,} {counts['embedding']:>11,} {1 / per_step:>8.1f} "
+            f"{1000 * per_step:>8.1f} {ratio:>11} {paper_ratio:>12}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""mian_keras: the MIAN CTR model (Zhang et al., WSDM 2021) and its baselines, in tf-keras.
+
+Import it with TF_USE_LEGACY_KERAS=1 set before TensorFlow is first imported (the Keras 2 API).
+"""
+
+from mian_keras.feature_spec import FeatureSpec, Field, SequenceField
+from mian_keras.hparams import ABLATIONS, HParams
+from mian_keras.models.mian import attention_model
+from mian_keras.models.registry import MODELS, build_model
+from mian_keras.training import compile_model
+
+__all__ = [
+    "ABLATIONS",
+    "MODELS",
+    "FeatureSpec",
+    "Field",
+    "HParams",
+    "SequenceField",
+    "attention_model",
+    "build_model",
+    "compile_model",
+]

@@ -1,0 +1,62 @@
+"""DIN's local activation unit (Zhou et al. 2018), the candidate-aware attention over behaviors."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tf_keras as keras
+
+from mian_keras.layers.attention_pooling import masked_softmax
+from mian_keras.layers.initializers import initializer_config
+
+
+@keras.utils.register_keras_serializable(package="mian")
+class LocalActivationUnit(keras.layers.Layer):
+    """a_t = MLP([q, k_t, q - k_t, q * k_t]): a relevance score of each behavior k_t for the candidate q,
+    and the behaviors pooled by it, sum_t a_t k_t.
+
+    Scores at padded steps are 0. DIN uses the scores unnormalized, so that the pooled interest keeps
+    the intensity of the user's interest (`normalize=False`); DIEN normalizes them with a softmax over
+    the valid steps before they drive the AUGRU (`normalize=True`).
+
+    Call with [q [batch, d], k [batch, T, d], valid [batch, T]]; returns (pooled [batch, d],
+    scores [batch, T]).
+    """
+
+    def __init__(self, units, normalize: bool, kernel_initializer=None, kernel_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = list(units)
+        self.normalize = normalize
+        self.kernel_initializer = initializer_config(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        dense_args = dict(
+            kernel_initializer=self.kernel_initializer, kernel_regularizer=self.kernel_regularizer
+        )
+        self.hidden = [
+            keras.layers.Dense(width, activation="sigmoid", name=f"dense_{i}", **dense_args)
+            for i, width in enumerate(self.units)
+        ]
+        # Under the softmax a bias added to every score cancels out: it would be a dead weight.
+        self.score = keras.layers.Dense(1, use_bias=not normalize, name="score", **dense_args)
+
+    def call(self, inputs):
+        query, keys, valid = inputs
+        queries = tf.broadcast_to(query[:, tf.newaxis, :], tf.shape(keys))
+        x = tf.concat([queries, keys, queries - keys, queries * keys], axis=-1)
+        for dense in self.hidden:
+            x = dense(x)
+        scores = tf.squeeze(self.score(x), axis=-1)
+        if self.normalize:
+            scores = masked_softmax(scores, valid)
+        else:
+            scores = scores * tf.cast(valid, scores.dtype)
+        return tf.einsum("bt,btd->bd", scores, keys), scores
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            normalize=self.normalize,
+            kernel_initializer=self.kernel_initializer,
+            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
+        )
+        return config

@@ -1,0 +1,88 @@
+"""MIAN, the Multi-Interactive Attention Network (section 3.2, Figure 2)."""
+
+from __future__ import annotations
+
+import tf_keras as keras
+
+from mian_keras.feature_spec import FeatureSpec
+from mian_keras.hparams import HParams
+from mian_keras.layers.field_interaction import ItemFieldsInteraction
+from mian_keras.layers.gim import GlobalInteraction
+from mian_keras.layers.ibim import ItemBehaviorsInteraction
+from mian_keras.models.common import concat, embed_inputs, logit_model, mlp
+
+# The representations GIM weighs, in the order of Eq. 14.
+GIM_REPRESENTATIONS = ("e_i", "e_c", "e_b", "e_u", "R_ibim", "R_iuim", "R_icim")
+# The layers whose second output is an attention distribution.
+ATTENTION_MODULES = ("gim", "ibim", "iuim", "icim")
+
+
+def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
+    """MIAN: Embedding Layer -> Multi-Interactive Layer (IBIM, IUIM, ICIM, GIM) -> Prediction Layer.
+
+    The ablations of Tables 3 and 4 are switches of `hp`: `use_ibim`, `use_iuim`, `use_icim` drop a local
+    module (its R_* leaves GIM's input, the original e_* stays, as section 4.7.1 describes); `use_gim=False`
+    concatenates the representations into the MLP instead of weighing them; `transformer` picks the
+    Pre-LN block, the original Post-LN one, or none. A group the spec has no fields for (say, no context
+    columns) simply has no representation.
+
+    The model's output is the click logit; `attention_model` exposes the attention weights.
+    """
+    x = embed_inputs(spec, hp)
+    modules = dict(kernel_initializer=hp.initializer(), kernel_regularizer=hp.regularizer())
+    item = x.item
+    representations = {"e_i": item}
+    if spec.context_fields:
+        representations["e_c"] = concat(x.context_fields, name="e_c")
+    if spec.sequence_fields:
+        # The mean of e_b over the clicked steps, field by field (equal to the mean of the concatenation).
+        representations["e_b"] = concat(x.pooled_sequence_fields(), name="e_b")
+    if spec.user_fields:
+        representations["e_u"] = concat(x.user_fields, name="e_u")
+    if spec.sequence_fields and hp.use_ibim:
+        ibim = ItemBehaviorsInteraction(
+            hp.num_heads,
+            transformer=hp.transformer,
+            ffn_multiplier=hp.ffn_multiplier,
+            dropout=hp.dropout,
+            name="ibim",
+            **modules,
+        )
+        representations["R_ibim"], _ = ibim([item, x.behaviors, x.valid])
+    if spec.user_fields and hp.use_iuim:
+        representations["R_iuim"], _ = ItemFieldsInteraction(name="iuim", **modules)([item, *x.user_fields])
+    if spec.context_fields and hp.use_icim:
+        representations["R_icim"], _ = ItemFieldsInteraction(name="icim", **modules)(
+            [item, *x.context_fields]
+        )
+
+    if hp.use_gim:
+        hidden, _ = GlobalInteraction(list(representations), hp.gim_width, name="gim", **modules)(
+            list(representations.values())
+        )
+    else:
+        hidden = concat(list(representations.values()), name="representations")
+    return logit_model(x.inputs, hp, "mian", hidden=mlp(hp)(hidden))
+
+
+def attention_model(model: keras.Model) -> keras.Model:
+    """A model sharing `model`'s weights that returns the probability and MIAN's attention weights.
+
+    Outputs: `probability` [batch, 1]; `gim_weights` [batch, L], one weight per representation in
+    the order of `gim_representation_names(model)` (Eq. 15, the paper's Figure 6); `ibim_weights`
+    [batch, T], one weight per behavior step (Eq. 7); `iuim_weights` [batch, J] and `icim_weights`
+    [batch, K], one per user or context field (Eqs. 10 and 13). A module that is ablated has none.
+    """
+    layers = {layer.name: layer for layer in model.layers}
+    outputs = {"probability": keras.layers.Activation("sigmoid", name="probability")(model.output)}
+    for module in ATTENTION_MODULES:
+        if module in layers:
+            # A named pass-through: a SavedModel signature names its outputs after their layers.
+            name = f"{module}_weights"
+            outputs[name] = keras.layers.Activation("linear", name=name)(layers[module].output[1])
+    return keras.Model(inputs=model.input, outputs=outputs, name=f"{model.name}_attention")
+
+
+def gim_representation_names(model: keras.Model) -> list[str]:
+    """The names of the representations GIM weighs, in the order of its weights."""
+    return list(model.get_layer("gim").names)

@@ -1,0 +1,54 @@
+"""Test set-up: the Keras 2 API (tf-keras) must be chosen before TensorFlow is imported."""
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+from mian_keras.feature_spec import FeatureSpec, Field, SequenceField  # noqa: E402
+from mian_keras.hparams import HParams  # noqa: E402
+
+
+def small_spec(sequence_length: int = 6) -> FeatureSpec:
+    """Every kind of field in every group, small enough for fast tests."""
+    return FeatureSpec(
+        item_fields=(
+            Field("item_id", vocab_size=50, embedding_dim=8),
+            Field("category", vocab_size=7, embedding_dim=8),
+            Field("price", kind="numerical"),
+        ),
+        sequence_fields=(
+            SequenceField("hist_item_id", twin="item_id"),
+            SequenceField("hist_category", twin="category"),
+        ),
+        user_fields=(
+            Field("gender", vocab_size=3, embedding_dim=8),
+            Field("age", vocab_size=8, embedding_dim=8),
+            Field("activity", kind="numerical"),
+        ),
+        context_fields=(
+            Field("hour", vocab_size=25, embedding_dim=8),
+            Field("season", vocab_size=5, embedding_dim=8),
+        ),
+        sequence_length=sequence_length,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same random state: weights and dropout masks are reproducible."""
+    import tf_keras as keras
+
+    keras.utils.set_random_seed(0)
+
+
+@pytest.fixture
+def spec() -> FeatureSpec:
+    return small_spec()
+
+
+@pytest.fixture
+def hparams() -> HParams:
+    return HParams(num_heads=2, gim_width=8, mlp_units=(8, 4))

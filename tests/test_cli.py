@@ -1,0 +1,25 @@
+import pytest
+
+from mian.cli import main
+
+
+def test_models_command_prints_a_row_per_model_and_epoch(capsys):
+    assert main(["models", "--models", "din", "lr", "--steps", "30", "--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines()[2:]]
+    assert [r[0] for r in rows if not r[0].isdigit()] == ["din", "lr"]
+    assert len(rows) == 6  # epochs 0, 1 and 2 of each model
+    din_epochs = rows[1:3]  # epoch, AUC, logloss, seconds
+    assert [r[0] for r in din_epochs] == ["1", "2"]
+    # DIN's product of candidate and behaviors finds the planted "category already clicked" effect.
+    assert float(din_epochs[-1][1]) > 0.55
+
+
+def test_models_command_rejects_an_unknown_model(capsys):
+    assert main(["models", "--models", "nope"]) == 2
+    assert "unknown model" in capsys.readouterr().out
+
+
+def test_models_command_needs_a_subcommand():
+    with pytest.raises(SystemExit):
+        main([])

@@ -1,0 +1,98 @@
+"""The models leave this project behind: SavedModel in a fresh process, and XLA compilation."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mian_keras import MODELS, attention_model, build_model, compile_model
+from mian_keras.random_batch import random_batch
+
+# Loads the SavedModel with TensorFlow alone and proves the project was never imported.
+LOADER = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+    path, inputs_file = sys.argv[1], sys.argv[2]
+    with open(inputs_file) as f:
+        raw = json.load(f)
+    loaded = tf.saved_model.load(path)
+    serve = loaded.signatures["serving_default"]
+    args = {name: tf.constant(v["values"], dtype=v["dtype"]) for name, v in raw.items()}
+    outputs = {k: v.numpy().tolist() for k, v in serve(**args).items()}
+    leaked = sorted(m for m in sys.modules if m.split(".")[0] in ("mian", "mian_keras"))
+    print(json.dumps({"outputs": outputs, "leaked": leaked}))
+    """
+)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_saved_model_serves_in_a_fresh_process_without_project_code(tmp_path, spec, hparams, name):
+    model = build_model(name, spec, hparams)
+    batch = random_batch(spec, 6, seed=3, history_lengths=[0, 1, 2, 3, 5, 6])
+    expected = model(batch, training=False).numpy()
+    export_dir = str(tmp_path / "saved_model")
+    model.save(export_dir, save_format="tf")
+
+    inputs_file = tmp_path / "inputs.json"
+    inputs_file.write_text(
+        json.dumps({k: {"values": v.tolist(), "dtype": str(v.dtype)} for k, v in batch.items()})
+    )
+    loader = tmp_path / "load.py"
+    loader.write_text(LOADER)
+    # A clean environment: no PYTHONPATH, run from the temp dir, and the project uninstalled from view.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-S", str(loader), export_dir, str(inputs_file)],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": _site_packages_without_project()},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["leaked"] == []
+    (served,) = report["outputs"].values()
+    np.testing.assert_allclose(np.array(served), expected, rtol=1e-5, atol=1e-5)
+
+
+def _site_packages_without_project() -> str:
+    """The interpreter's library paths, minus the source tree of this project (its editable install)."""
+    project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.pathsep.join(p for p in sys.path if p and os.path.abspath(p) != project and os.path.isdir(p))
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_xla_compiled_model_gives_the_same_outputs(spec, hparams, name):
+    model = build_model(name, spec, hparams)
+    batch = {k: tf.constant(v) for k, v in random_batch(spec, 8, seed=4).items()}
+    eager = model(batch, training=False).numpy()
+    compiled = tf.function(lambda b: model(b, training=False), jit_compile=True)
+    np.testing.assert_allclose(compiled(batch).numpy(), eager, rtol=1e-5, atol=1e-6)
+
+
+def test_mian_trains_under_xla(spec, hparams):
+    model = compile_model(build_model("mian", spec, hparams), hparams, jit_compile=True)
+    batch = random_batch(spec, 32, seed=5)
+    labels = (batch["item_id"] % 2).astype(np.float32)
+    history = model.fit(batch, labels, batch_size=32, epochs=3, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+
+
+def test_attention_outputs_survive_the_saved_model(tmp_path, spec, hparams):
+    model = attention_model(build_model("mian", spec, hparams))
+    batch = random_batch(spec, 3, seed=6, history_lengths=[0, 2, 6])
+    expected = model(batch)
+    model.save(str(tmp_path / "attention"), save_format="tf")
+    served = tf.saved_model.load(str(tmp_path / "attention")).signatures["serving_default"](
+        **{k: tf.constant(v) for k, v in batch.items()}
+    )
+    for key in ("probability", "gim_weights", "ibim_weights", "iuim_weights", "icim_weights"):
+        np.testing.assert_allclose(served[key].numpy(), expected[key].numpy(), rtol=1e-5, atol=1e-6)

@@ -1,0 +1,123 @@
+"""Layer-level behavior: masked attention, the Transformer's structure, serialization."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras as keras
+
+from mian_keras.hparams import POST_LN, PRE_LN
+from mian_keras.layers.attention_pooling import TanhAttentionPooling, masked_softmax
+from mian_keras.layers.augru import AUGRUCell, InterestEvolution
+from mian_keras.layers.cin import CompressedInteraction
+from mian_keras.layers.cross import CrossNetwork
+from mian_keras.layers.field_interaction import ItemFieldsInteraction
+from mian_keras.layers.fm import FactorizationMachine
+from mian_keras.layers.gim import GlobalInteraction
+from mian_keras.layers.ibim import ItemBehaviorsInteraction
+from mian_keras.layers.local_activation import LocalActivationUnit
+from mian_keras.layers.mlp import MLP
+from mian_keras.layers.transformer import TransformerBlock
+
+
+def test_masked_softmax_sums_to_one_over_valid_entries_and_zero_elsewhere():
+    logits = tf.constant([[1.0, 50.0, -3.0, 900.0], [0.5, 0.5, 0.5, 0.5]])
+    valid = tf.constant([[True, False, True, False], [False, False, False, False]])
+    weights = masked_softmax(logits, valid).numpy()
+    assert np.all(np.isfinite(weights))
+    np.testing.assert_allclose(weights[0].sum(), 1.0, rtol=1e-6)
+    assert weights[0, 1] == 0 and weights[0, 3] == 0
+    np.testing.assert_allclose(weights[0, 0] / weights[0, 2], np.exp(4.0), rtol=1e-5)
+    assert np.all(weights[1] == 0)
+
+
+def test_per_slot_scoring_has_parameters_per_slot_and_shared_scoring_does_not():
+    values = tf.random.normal([3, 5, 4])
+    per_slot = TanhAttentionPooling(per_slot=True)
+    shared = TanhAttentionPooling(per_slot=False)
+    pooled, weights = per_slot(values)
+    shared(values)
+    assert pooled.shape == (3, 4) and weights.shape == (3, 5)
+    assert per_slot.score_kernel.shape == (5, 4) and per_slot.score_bias.shape == (5,)
+    assert shared.score_kernel.shape == (4,) and shared.score_bias.shape == ()
+    np.testing.assert_allclose(weights.numpy().sum(-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(pooled, tf.einsum("bl,bld->bd", weights, values), rtol=1e-5)
+
+
+def _zero_sublayer_outputs(block):
+    """Zero the output projections of attention and FFN: each sub-layer then adds exactly 0."""
+    for variable in block.attention._output_dense.weights + block.ffn_outer.weights:
+        variable.assign(tf.zeros_like(variable))
+
+
+def test_pre_ln_and_post_ln_differ_in_where_the_layer_norm_sits():
+    """With both sub-layers silenced, Pre-LN is the identity (LN sits inside the residual branch),
+    while Post-LN normalizes every position (LN sits on the residual path)."""
+    x = tf.random.normal([2, 5, 16], mean=3.0, stddev=2.0)
+    valid = tf.constant([[True] * 5, [True, True, False, False, False]])
+    pre = TransformerBlock(num_heads=4, norm_position=PRE_LN)
+    post = TransformerBlock(num_heads=4, norm_position=POST_LN)
+    pre(x, valid)
+    post(x, valid)
+    _zero_sublayer_outputs(pre)
+    _zero_sublayer_outputs(post)
+    np.testing.assert_allclose(pre(x, valid), x, atol=1e-6)
+    normalized = keras.layers.LayerNormalization(epsilon=1e-6)(x)
+    np.testing.assert_allclose(post(x, valid), normalized, atol=1e-4)
+    assert not np.allclose(pre(x, valid), normalized, atol=1e-2)
+
+
+def test_transformer_valid_steps_never_read_padded_steps():
+    x = tf.random.normal([1, 6, 8])
+    valid = tf.constant([[True, True, True, False, False, False]])
+    block = TransformerBlock(num_heads=2)
+    changed = tf.concat([x[:, :3], 100.0 * tf.random.normal([1, 3, 8])], axis=1)
+    np.testing.assert_allclose(block(x, valid)[:, :3], block(changed, valid)[:, :3], atol=1e-5)
+
+
+def test_ibim_with_no_history_contributes_zero():
+    item = tf.random.normal([2, 4])
+    behaviors = tf.random.normal([2, 3, 6])
+    valid = tf.constant([[False, False, False], [True, False, False]])
+    ibim = ItemBehaviorsInteraction(num_heads=2)
+    pooled, weights = ibim([item, behaviors, valid])
+    assert pooled.shape == (2, 10)
+    assert np.all(pooled[0].numpy() == 0) and np.all(weights[0].numpy() == 0)
+    np.testing.assert_allclose(weights[1], [1.0, 0.0, 0.0])
+
+
+def test_field_interaction_pads_narrow_fields_and_keeps_their_values():
+    item = tf.ones([1, 2])
+    wide, scalar = tf.fill([1, 3], 2.0), tf.fill([1, 1], 5.0)
+    layer = ItemFieldsInteraction()
+    pooled, weights = layer([item, wide, scalar])
+    w = weights.numpy()[0]
+    expected = w[0] * np.array([1, 1, 2, 2, 2]) + w[1] * np.array([1, 1, 5, 0, 0])
+    np.testing.assert_allclose(pooled.numpy()[0], expected, rtol=1e-5)
+    assert layer.pooling.score_kernel.shape == (2, 5)
+
+
+TRUNCATED = keras.initializers.TruncatedNormal(stddev=0.02)
+LAYERS = [
+    (TanhAttentionPooling, dict(per_slot=True, kernel_initializer=TRUNCATED)),
+    (TransformerBlock, dict(num_heads=2, norm_position=POST_LN, dropout=0.1)),
+    (ItemBehaviorsInteraction, dict(num_heads=2, transformer="none")),
+    (ItemFieldsInteraction, dict(kernel_regularizer=keras.regularizers.L2(0.01))),
+    (GlobalInteraction, dict(names=["e_i", "R_ibim"], width=4)),
+    (MLP, dict(units=[8, 4], dropout=0.2, kernel_initializer=TRUNCATED)),
+    (CrossNetwork, dict(num_layers=2)),
+    (CompressedInteraction, dict(layer_sizes=[3, 2])),
+    (LocalActivationUnit, dict(units=[5], normalize=True)),
+    (AUGRUCell, dict(units=3)),
+    (InterestEvolution, dict(attention_units=[4])),
+    (FactorizationMachine, dict()),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs", LAYERS, ids=[c.__name__ for c, _ in LAYERS])
+def test_layers_round_trip_through_their_config(cls, kwargs):
+    layer = cls(**kwargs)
+    config = layer.get_config()
+    clone = cls.from_config(config)
+    assert clone.get_config() == config
+    restored = keras.layers.deserialize(keras.layers.serialize(layer))
+    assert type(restored) is cls and restored.get_config() == config

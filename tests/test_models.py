@@ -1,0 +1,174 @@
+"""Model-level behavior of MIAN, its ablations and the baselines, on one feature spec."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras as keras
+
+from mian_keras import ABLATIONS, MODELS, attention_model, build_model, compile_model
+from mian_keras.models.mian import GIM_REPRESENTATIONS, gim_representation_names
+from mian_keras.random_batch import random_batch
+from tests.conftest import small_spec
+
+VARIANTS = [("mian", {})] + [("mian", changes) for changes in ABLATIONS.values()]
+VARIANTS += [(name, {}) for name in MODELS if name != "mian"]
+VARIANT_IDS = ["mian"] + [f"mian {a}" for a in ABLATIONS] + [n for n in MODELS if n != "mian"]
+
+
+def predict(model, batch):
+    return model(batch, training=False).numpy()
+
+
+@pytest.mark.parametrize("name, changes", VARIANTS, ids=VARIANT_IDS)
+def test_every_model_and_ablation_gives_one_finite_float_logit_per_example(spec, hparams, name, changes):
+    model = build_model(name, spec, hparams.replace(**changes))
+    batch = random_batch(spec, 7, history_lengths=[0, 1, 2, 3, 6, 0, 6])
+    logits = model(batch, training=True)
+    assert logits.shape == (7, 1) and logits.dtype == tf.float32
+    assert np.all(np.isfinite(logits.numpy()))
+
+
+def test_mian_attention_weights_sum_to_one_over_valid_positions_and_fields(spec, hparams):
+    model = build_model("mian", spec, hparams)
+    lengths = [0, 1, 4, 6]
+    weights = {
+        k: v.numpy()
+        for k, v in attention_model(model)(random_batch(spec, 4, history_lengths=lengths)).items()
+    }
+    assert gim_representation_names(model) == list(GIM_REPRESENTATIONS)
+    assert weights["gim_weights"].shape == (4, 7)
+    assert weights["iuim_weights"].shape == (4, 3) and weights["icim_weights"].shape == (4, 2)
+    for key in ("gim_weights", "iuim_weights", "icim_weights"):
+        np.testing.assert_allclose(weights[key].sum(-1), 1.0, rtol=1e-5)
+        assert np.all(weights[key] > 0)
+    ibim = weights["ibim_weights"]
+    for row, length in zip(ibim, lengths, strict=True):
+        assert np.all(row[length:] == 0)
+        np.testing.assert_allclose(row.sum(), 1.0 if length else 0.0, rtol=1e-5)
+
+
+def test_ablated_attention_model_has_no_weights_for_the_removed_module(spec, hparams):
+    outputs = attention_model(build_model("mian", spec, hparams.replace(use_ibim=False))).output
+    assert "ibim_weights" not in outputs and "gim_weights" in outputs
+    model = build_model("mian", spec, hparams.replace(use_ibim=False))
+    assert gim_representation_names(model) == ["e_i", "e_c", "e_b", "e_u", "R_iuim", "R_icim"]
+
+
+SEQUENCE_MODELS = ["mian", "din", "dien", "wdl", "dcn", "deepfm", "xdeepfm", "lr"]
+
+
+@pytest.mark.parametrize("name", SEQUENCE_MODELS)
+def test_appending_padding_leaves_the_output_unchanged(hparams, name):
+    """The same weights read T = 6 and T = 10: the four extra padded steps change nothing."""
+    short_spec, long_spec = small_spec(6), small_spec(10)
+    short = build_model(name, short_spec, hparams)
+    long = build_model(name, long_spec, hparams)
+    long.set_weights(short.get_weights())
+    batch = random_batch(short_spec, 5, history_lengths=[0, 2, 3, 5, 6])
+    padded = {k: np.pad(v, [(0, 0), (0, 4)]) if v.ndim == 2 else v for k, v in batch.items()}
+    np.testing.assert_allclose(predict(short, batch), predict(long, padded), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", SEQUENCE_MODELS)
+def test_embeddings_at_padded_positions_do_not_reach_the_output(spec, hparams, name):
+    model = build_model(name, spec, hparams)
+    batch = random_batch(spec, 5, history_lengths=[0, 2, 3, 5, 6])
+    before = predict(model, batch)
+    for variable in model.trainable_variables:
+        if "table_" in variable.name:  # every table's row 0 is the padding id's embedding
+            variable.assign(
+                tf.tensor_scatter_nd_update(variable, [[0]], 50.0 * tf.ones([1, variable.shape[1]]))
+            )
+    np.testing.assert_allclose(predict(model, batch), before, rtol=1e-5, atol=1e-6)
+
+
+def test_all_padding_history_gives_a_finite_output_that_still_reads_user_and_context(spec, hparams):
+    model = build_model("mian", spec, hparams)
+    batch = random_batch(spec, 4, history_lengths=[0, 0, 0, 0])
+    assert np.all(np.isfinite(predict(model, batch)))
+    # What GIM hands the MLP must still move with the user's and the context's fields.
+    global_representation = keras.Model(model.input, model.get_layer("gim").output[0])
+    base = predict(global_representation, batch)
+    for field, vocab in (("gender", 3), ("hour", 25)):
+        changed = dict(batch, **{field: batch[field] % (vocab - 1) + 1})
+        moved = np.abs(predict(global_representation, changed) - base).max(axis=-1)
+        assert np.all(moved > 1e-6), (field, moved)
+    weights = attention_model(model)(batch)
+    np.testing.assert_allclose(weights["iuim_weights"].numpy().sum(-1), 1.0, rtol=1e-5)
+    assert np.all(weights["ibim_weights"].numpy() == 0)
+
+
+def _names(model):
+    return {v.name for v in model.trainable_variables}
+
+
+@pytest.mark.parametrize(
+    "changes, module_prefixes",
+    [
+        ({"use_ibim": False}, ["ibim/", "gim/project_R_ibim/"]),
+        ({"use_iuim": False}, ["iuim/", "gim/project_R_iuim/"]),
+        ({"use_icim": False}, ["icim/", "gim/project_R_icim/"]),
+        (
+            {"use_iuim": False, "use_icim": False},
+            ["iuim/", "icim/", "gim/project_R_iuim/", "gim/project_R_icim/"],
+        ),
+        ({"use_gim": False}, ["gim/"]),
+        ({"transformer": "none"}, ["ibim/transformer/"]),
+    ],
+    ids=["w/o IBIM", "w/o IUIM", "w/o ICIM", "w/o IUIM&ICIM", "w/o GIM", "w/o Transformer"],
+)
+def test_each_ablation_removes_exactly_its_modules_weights(spec, hparams, changes, module_prefixes):
+    full = build_model("mian", spec, hparams)
+    ablated = build_model("mian", spec, hparams.replace(**changes))
+    removed = _names(full) - _names(ablated)
+    assert removed, "the ablation removed no weights"
+    assert all(any(n.startswith(p) for p in module_prefixes) for n in removed), removed
+    assert not any(any(n.startswith(p) for p in module_prefixes) for n in _names(ablated))
+    assert _names(ablated) <= _names(full)
+    full_shapes = {v.name: v.shape for v in full.trainable_variables}
+    changed_shapes = {v.name for v in ablated.trainable_variables if v.shape != full_shapes[v.name]}
+    if "use_gim" in changes:  # the MLP now reads the concatenation instead of GIM's output
+        assert changed_shapes == {"mlp/dense_0/kernel:0"}
+    elif changes.get("transformer") == "none":
+        assert changed_shapes == set()
+    else:  # GIM scores one representation fewer
+        assert changed_shapes == {"gim/global_attention/score_kernel:0", "gim/global_attention/score_bias:0"}
+
+
+def test_post_ln_has_the_same_weights_as_pre_ln(spec, hparams):
+    pre = build_model("mian", spec, hparams)
+    post = build_model("mian", spec, hparams.replace(transformer="post_ln"))
+    assert {(v.name, tuple(v.shape)) for v in pre.trainable_variables} == {
+        (v.name, tuple(v.shape)) for v in post.trainable_variables
+    }
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_gradients_reach_every_weight(spec, hparams, name):
+    # A wider initialization than the paper's 0.02 keeps the smallest gradients (through two attention
+    # layers and a recurrence) above float32 underflow: this checks the paths exist, not their size.
+    hp = hparams.replace(dropout=0.0, init_stddev=0.3)
+    model = build_model(name, spec, hp)
+    batch = random_batch(spec, 64, seed=1)
+    labels = tf.constant((batch["item_id"] % 2).astype(np.float32)[:, np.newaxis])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels, model(batch, training=True)))
+    grads = tape.gradient(loss, model.trainable_variables)
+    dead = [
+        v.name
+        for v, g in zip(model.trainable_variables, grads, strict=True)
+        if g is None or not np.any(tf.convert_to_tensor(g).numpy() != 0)
+    ]
+    assert not dead, f"no gradient reaches {dead}"
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_model_overfits_a_small_fixed_batch(spec, hparams, name):
+    hp = hparams.replace(dropout=0.0, embedding_l2=0.0, learning_rate=1e-2)
+    model = compile_model(build_model(name, spec, hp), hp)
+    batch = random_batch(spec, 64, seed=1)
+    labels = (batch["item_id"] % 2).astype(np.float32)[:, np.newaxis]
+    start = model.evaluate(batch, labels, verbose=0, return_dict=True)["loss"]
+    model.fit(batch, labels, batch_size=64, epochs=100, verbose=0)
+    end = model.evaluate(batch, labels, verbose=0, return_dict=True)["loss"]
+    assert end < 0.5 * start, (start, end)
