@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20, help="training steps per model per round")
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--jit-compile", action="store_true", help="compile the train steps with XLA")
     args = parser.parse_args()
 
     spec = paper_scale_spec()
@@ -43,7 +44,7 @@ def main() -> None:
 
     models = {}
     for name in args.models:
-        model = compile_model(build_model(name, spec, hp), hp)
+        model = compile_model(build_model(name, spec, hp), hp, jit_compile=args.jit_compile)
         model.train_on_batch(*data[0])  # trace and build the optimizer before timing
         models[name] = model
 
@@ -57,7 +58,7 @@ def main() -> None:
 
     print(
         f"T={spec.sequence_length}, batch={args.batch_size}, heads={hp.num_heads}, "
-        f"MLP={hp.mlp_units}, threads={tf.config.threading.get_inter_op_parallelism_threads() or 'auto'}, "
+        f"MLP={hp.mlp_units}, XLA={args.jit_compile}, threads={tf.config.threading.get_inter_op_parallelism_threads() or 'auto'}, "
         f"{args.rounds} rounds x {args.steps} steps"
     )
     print(
