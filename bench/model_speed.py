@@ -58,7 +58,7 @@ def main() -> None:
 
     print(
         f"T={spec.sequence_length}, batch={args.batch_size}, heads={hp.num_heads}, "
-        f"MLP={hp.mlp_units}, XLA={args.jit_compile}, threads={tf.config.threading.get_inter_op_parallelism_threads() or 'auto'}, "
+        f"MLP={hp.mlp_units}, XLA={args.jit_compile}, "
         f"{args.rounds} rounds x {args.steps} steps"
     )
     print(
