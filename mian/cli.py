@@ -21,6 +21,51 @@ def _models(args: argparse.Namespace) -> int:
     )
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from mian.synthetic import GeneratorConfig, generate
+
+    config = GeneratorConfig(users=args.users, items=args.items, days=args.days, seed=args.seed)
+    counts = generate(args.out, config)
+    print(
+        f"wrote {counts['impressions']} impressions ({counts['clicks']} clicks), {counts['users']} users, "
+        f"{counts['items']} items and dataset.yaml to {args.out}"
+    )
+    return 0
+
+
+def _import_movielens(args: argparse.Namespace) -> int:
+    from mian.movielens import import_movielens
+
+    counts = import_movielens(args.src, args.out)
+    print(
+        f"wrote {counts['impressions']} impressions ({counts['clicks']} clicks), {counts['users']} users, "
+        f"{counts['items']} items and dataset.yaml to {args.out}"
+    )
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    import apache_beam as beam
+
+    from mian.dataset_config import DatasetConfig
+    from mian.ingest import accounting
+    from mian.ingest.pipeline import ingest
+
+    config = DatasetConfig.load(args.dataset_config or os.path.join(args.data, "dataset.yaml"))
+    examples_uri, rejected_uri = os.path.join(args.out, "examples"), os.path.join(args.out, "rejected")
+    with beam.Pipeline(argv=args.beam_args) as pipeline:
+        ingest(pipeline, config, args.data, examples_uri, rejected_uri)
+    stats = accounting.load_stats(rejected_uri)
+    print(accounting.summary(stats))
+    print(f"examples in {examples_uri}, rejected rows and counts in {rejected_uri}")
+    try:
+        accounting.check_books(stats, config.max_reject_share, rejected_uri)
+    except accounting.TooManyRejects as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mian", description="Raw click logs in, a blessed MIAN CTR model serving over gRPC out."
@@ -46,6 +91,35 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--batch-size", type=int, default=128)
     models.add_argument("--seed", type=int, default=0)
     models.set_defaults(handler=_models)
+
+    generate = commands.add_parser(
+        "generate", help="write synthetic click logs (impressions, users, items) with planted structure"
+    )
+    generate.add_argument("--out", required=True, help="directory to write the raw tables to")
+    generate.add_argument("--users", type=int, default=1000)
+    generate.add_argument("--items", type=int, default=500)
+    generate.add_argument("--days", type=int, default=30)
+    generate.add_argument("--seed", type=int, default=0)
+    generate.set_defaults(handler=_generate)
+
+    movielens = commands.add_parser(
+        "import-movielens", help="convert MovieLens 100K to the raw click-log format"
+    )
+    movielens.add_argument("--src", required=True, help="the ml-100k directory (u.data, u.user, u.item)")
+    movielens.add_argument("--out", required=True)
+    movielens.set_defaults(handler=_import_movielens)
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="run the ingestion's Beam pipeline alone: raw tables to time-split tf.Examples",
+        description="Extra arguments after -- are Beam pipeline options, e.g. -- --runner=DirectRunner "
+        "--direct_running_mode=multi_processing --direct_num_workers=2",
+    )
+    ingest.add_argument("--data", required=True, help="directory of the raw tables")
+    ingest.add_argument("--dataset-config", help="dataset config (default: DATA/dataset.yaml)")
+    ingest.add_argument("--out", required=True)
+    ingest.add_argument("beam_args", nargs="*", help="Beam pipeline options")
+    ingest.set_defaults(handler=_ingest)
     return parser
 
 

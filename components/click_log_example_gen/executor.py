@@ -1,0 +1,39 @@
+"""The ClickLogExampleGen executor: runs the ingestion's Beam pipeline into the output artifacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from absl import logging
+from tfx import types
+from tfx.components.util import examples_utils
+from tfx.dsl.components.base import base_beam_executor
+from tfx.proto import example_gen_pb2
+from tfx.types import artifact_utils
+
+from mian.dataset_config import DatasetConfig
+from mian.ingest import accounting
+from mian.ingest.pipeline import SPLITS, ingest
+
+
+class Executor(base_beam_executor.BaseBeamExecutor):
+    def Do(
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        config = DatasetConfig.from_json(exec_properties["dataset_config"])
+        examples = artifact_utils.get_single_instance(output_dict["examples"])
+        rejected = artifact_utils.get_single_instance(output_dict["rejected"])
+        examples.split_names = artifact_utils.encode_split_names(list(SPLITS))
+
+        with self._make_beam_pipeline() as pipeline:
+            ingest(pipeline, config, exec_properties["input_base"], examples.uri, rejected.uri)
+        examples_utils.set_payload_format(examples, example_gen_pb2.PayloadFormat.FORMAT_TF_EXAMPLE)
+
+        stats = accounting.load_stats(rejected.uri)
+        for key, value in stats.items():
+            rejected.set_int_custom_property(key.replace(".", "_"), value)
+        logging.info("ClickLogExampleGen:\n%s", accounting.summary(stats))
+        accounting.check_books(stats, config.max_reject_share, rejected.uri)

@@ -1,0 +1,1 @@
+"""Ingestion of raw click logs: parse, validate, join, build behavior histories, split by time."""

@@ -1,0 +1,72 @@
+"""The ingestion's books: rows read, examples written, rows rejected per reason, and the reject gate."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from apache_beam.io.filesystems import FileSystems
+
+from mian.ingest.pipeline import REJECTED_FILE_PREFIX, SPLITS, STATS_FILE
+
+TABLES = ("impressions", "users", "items")
+
+
+class TooManyRejects(RuntimeError):
+    """More rows were rejected than the dataset config allows."""
+
+
+def load_stats(rejected_uri: str) -> dict[str, int]:
+    """The counts the pipeline wrote next to its rejections."""
+    with FileSystems.open(os.path.join(rejected_uri, STATS_FILE)) as f:
+        return json.loads(f.read().decode("utf-8"))
+
+
+def rejected(stats: dict[str, int], table: str) -> dict[str, int]:
+    """{reason: rows} rejected from one table."""
+    prefix = f"{table}.rejected."
+    return {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
+
+
+def examples_written(stats: dict[str, int]) -> int:
+    return sum(stats.get(f"examples.{split}", 0) for split in SPLITS)
+
+
+def check_books(stats: dict[str, int], max_reject_share: float, rejected_uri: str) -> None:
+    """Raise when the impressions' books do not balance or when any table rejected too much.
+
+    Every impression read is written as an example or rejected; a table whose rejected share exceeds
+    `max_reject_share` fails the run with its counts per reason and where the rejected rows are.
+    """
+    read = stats.get("impressions.read", 0)
+    written, dropped = examples_written(stats), sum(rejected(stats, "impressions").values())
+    if read != written + dropped:
+        raise AssertionError(f"impressions read {read} != written {written} + rejected {dropped}")
+    for table in TABLES:
+        table_read = stats.get(f"{table}.read", 0)
+        reasons = rejected(stats, table)
+        share = sum(reasons.values()) / table_read if table_read else 0.0
+        if share > max_reject_share:
+            detail = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+            raise TooManyRejects(
+                f"{table}: {sum(reasons.values())} of {table_read} rows rejected ({share:.2%}, more "
+                f"than the allowed {max_reject_share:.2%}): {detail}. Each rejected row, with its file, "
+                f"line and reason, is in {os.path.join(rejected_uri, REJECTED_FILE_PREFIX)}*.jsonl"
+            )
+
+
+def summary(stats: dict[str, int]) -> str:
+    """One line per table and one for the splits."""
+    lines = []
+    for table in TABLES:
+        reasons = rejected(stats, table)
+        detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "none"
+        lines.append(f"{table}: {stats.get(f'{table}.read', 0)} read, rejected: {detail}")
+    unknown = [
+        f"{stats[k]} {k.split('.', 1)[1]}" for k in sorted(stats) if k.startswith("impressions.unknown")
+    ]
+    if unknown:
+        lines.append(f"impressions kept with empty profile fields: {', '.join(unknown)}")
+    splits = ", ".join(f"{s} {stats.get(f'examples.{s}', 0)}" for s in SPLITS)
+    lines.append(f"examples written: {examples_written(stats)} ({splits})")
+    return "\n".join(lines)

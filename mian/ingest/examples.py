@@ -1,0 +1,62 @@
+"""Encoding a joined impression and its history as a tf.Example."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from mian.dataset_config import HISTORY_LENGTH_FEATURE, DatasetConfig
+from mian.ingest.time_context import time_context
+from mian_keras.feature_spec import NUMERICAL
+
+# Features every example carries besides the model's inputs: who and when, for slicing and audits.
+USER_ID_FEATURE = "user_id"
+# The value of a clicked item's column that its item table lacks (its numerical twin gets 0.0).
+MISSING_IN_HISTORY = ""
+TIMESTAMP_FEATURE = "timestamp"
+
+
+def to_example(impression: dict, history: list[dict], config: DatasetConfig) -> tf.train.Example:
+    """The example of one impression.
+
+    Candidate item fields, `hist_<column>` lists (newest first, variable length, no padding), the
+    history length, user fields, context fields (the impression's columns and the derived time
+    context), the 0/1 label, and the user id and timestamp. A value that is missing (an unknown user,
+    an empty column) is written as an empty feature; inside a history, as MISSING_IN_HISTORY.
+    """
+    features = {}
+    item = impression["item"] or {}
+    user = impression["user"] or {}
+    item_values = {config.item_id: impression["item_id"], **item}
+    for name, kind in config.item_columns.items():
+        features[name] = _feature(kind, [item_values.get(name)])
+    for column in config.history_columns:
+        kind = config.item_columns[column]
+        # Every hist_ list keeps one entry per click, so the lists stay aligned step by step.
+        blank = 0.0 if kind == NUMERICAL else MISSING_IN_HISTORY
+        values = [click["values"].get(column) for click in history]
+        features[config.history_feature(column)] = _feature(kind, [blank if v is None else v for v in values])
+    features[HISTORY_LENGTH_FEATURE] = _int64([len(history)])
+    for name, kind in config.user_columns.items():
+        features[name] = _feature(kind, [user.get(name)])
+    context = {**impression["context"], **time_context(impression["ts"])}
+    for name, kind in config.context_fields.items():
+        features[name] = _feature(kind, [context.get(name)])
+    features[config.label] = _int64([impression["label"]])
+    features[USER_ID_FEATURE] = _bytes([impression["user_id"]])
+    features[TIMESTAMP_FEATURE] = _int64([impression["ts"]])
+    return tf.train.Example(features=tf.train.Features(feature=features))
+
+
+def _feature(kind: str, values: list) -> tf.train.Feature:
+    present = [v for v in values if v is not None]
+    if kind == NUMERICAL:
+        return tf.train.Feature(float_list=tf.train.FloatList(value=[float(v) for v in present]))
+    return _bytes([str(v) for v in present])
+
+
+def _bytes(values: list[str]) -> tf.train.Feature:
+    return tf.train.Feature(bytes_list=tf.train.BytesList(value=[v.encode("utf-8") for v in values]))
+
+
+def _int64(values: list[int]) -> tf.train.Feature:
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=values))

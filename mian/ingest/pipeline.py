@@ -1,0 +1,283 @@
+"""The Beam pipeline from raw click logs to time-split tf.Examples with behavior histories.
+
+impressions ─ parse ─ dedupe ─ join users, items ─┬─ every impression keyed (user, day) ─┐
+                                                  └─ every click keyed (user, day .. day+window) ─┴─
+    group by (user, day) ─ attach histories ─ split by day ─ write Split-<name>/data_tfrecord-*.gz
+
+Grouping by (user, day) rather than by user bounds what a worker holds to one user-day's impressions
+and the clicks of its window, however long the user's whole log is. Users and items are joined as side
+inputs (the tables must fit in a worker's memory). Every rejected row goes to the dead-letter output
+with its table, file, line, field and reason; the counts of rows read, examples written and rows
+rejected per reason go to a stats JSON and to Beam counters, so that for impressions
+read = written + rejected holds exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.metrics import Metrics
+
+from mian.dataset_config import SECONDS_PER_DAY, DatasetConfig
+from mian.ingest import records
+from mian.ingest.examples import to_example
+from mian.ingest.history import attach_histories, click_days
+from mian.ingest.raw_rows import read_rows
+
+SPLITS = ("train", "eval", "test")
+EXAMPLES_FILE_PREFIX = "data_tfrecord"
+STATS_FILE = "ingestion_stats.json"
+REJECTED_FILE_PREFIX = "rejected"
+_NAMESPACE = "mian.ingest"
+
+
+def split_dir(examples_uri: str, split: str) -> str:
+    """Where a split's files go, in the layout of TFX's Examples artifact."""
+    return os.path.join(examples_uri, f"Split-{split}")
+
+
+def ingest(
+    pipeline: beam.Pipeline,
+    config: DatasetConfig,
+    data_dir: str,
+    examples_uri: str,
+    rejected_uri: str,
+) -> None:
+    """Add the ingestion to `pipeline`; run the pipeline to write examples, rejections and stats."""
+    tables = {}
+    for table in ("impressions", "users", "items"):
+        spec = getattr(config, table)
+        tables[table] = pipeline | f"Read {table}" >> _ReadTable(
+            config.table_path(spec, data_dir), spec.resolved_format()
+        )
+
+    users, user_rejects = tables["users"] | "Users" >> _KeyedTable(
+        "users", config.user_id, config.user_columns
+    )
+    items, item_rejects = tables["items"] | "Items" >> _KeyedTable(
+        "items", config.item_id, config.item_columns
+    )
+
+    parsed = tables["impressions"] | "Parse impressions" >> beam.Map(records.parse_impression, config)
+    impressions = parsed | "Valid" >> beam.Filter(lambda r: not isinstance(r, records.Rejection))
+    impression_rejects = parsed | "Invalid" >> beam.Filter(lambda r: isinstance(r, records.Rejection))
+    unique = (
+        impressions
+        | "Key by user, item, time" >> beam.Map(lambda r: ((r["user_id"], r["item_id"], r["ts"]), r))
+        | "Group duplicates" >> beam.GroupByKey()
+        | "Keep first" >> beam.ParDo(_KeepFirstImpression()).with_outputs("duplicate", main="kept")
+    )
+    joined = unique.kept | "Join users and items" >> beam.Map(
+        _join, beam.pvalue.AsDict(users), beam.pvalue.AsDict(items)
+    )
+
+    last_day = (
+        joined
+        | "Times" >> beam.Map(lambda r: r["ts"])
+        | "Latest" >> beam.CombineGlobally(max).without_defaults()
+        | "Last day" >> beam.Map(lambda ts: ts // SECONDS_PER_DAY)
+    )
+    keyed_impressions = joined | "Key impressions" >> beam.Map(
+        lambda r: ((r["user_id"], r["ts"] // SECONDS_PER_DAY), ("impression", r))
+    )
+    keyed_clicks = (
+        joined
+        | "Clicks" >> beam.Filter(lambda r: r["label"] == 1)
+        | "Key clicks by the days they reach" >> beam.FlatMap(_click_keys, config)
+    )
+    examples = (
+        (keyed_impressions, keyed_clicks)
+        | "Impressions and clicks" >> beam.Flatten()
+        | "Group by user-day" >> beam.GroupByKey()
+        | "Attach histories" >> beam.FlatMap(_examples_of_day, config, beam.pvalue.AsSingleton(last_day))
+    )
+    by_split = examples | "Split by time" >> beam.Partition(
+        lambda split_and_example, _: SPLITS.index(split_and_example[0]), len(SPLITS)
+    )
+    for split, split_examples in zip(SPLITS, by_split, strict=True):
+        _ = (
+            split_examples
+            | f"Drop split name {split}" >> beam.Map(lambda s: s[1])
+            | f"Write {split}"
+            >> beam.io.WriteToTFRecord(
+                os.path.join(split_dir(examples_uri, split), EXAMPLES_FILE_PREFIX),
+                file_name_suffix=".gz",
+            )
+        )
+
+    rejected = (
+        impression_rejects,
+        unique.duplicate,
+        user_rejects,
+        item_rejects,
+    ) | "All rejections" >> beam.Flatten()
+    _ = (
+        rejected
+        | "Rejections as JSON" >> beam.Map(lambda r: json.dumps(r.to_dict(), sort_keys=True))
+        | "Write rejections"
+        >> beam.io.WriteToText(os.path.join(rejected_uri, REJECTED_FILE_PREFIX), file_name_suffix=".jsonl")
+    )
+
+    counts = (
+        tables["impressions"] | "Count impressions read" >> beam.Map(lambda _: "impressions.read"),
+        tables["users"] | "Count users read" >> beam.Map(lambda _: "users.read"),
+        tables["items"] | "Count items read" >> beam.Map(lambda _: "items.read"),
+        rejected | "Count rejections" >> beam.Map(lambda r: f"{r.table}.rejected.{r.reason}"),
+        joined | "Count unknown ids" >> beam.FlatMap(_unknown_ids),
+        examples | "Count examples" >> beam.Map(lambda s: f"examples.{s[0]}"),
+    )
+    _ = (
+        counts
+        | "All counts" >> beam.Flatten()
+        | "Count" >> beam.combiners.Count.PerElement()
+        | "As dict" >> beam.combiners.ToDict()
+        | "Stats as JSON" >> beam.Map(lambda d: json.dumps(d, sort_keys=True, indent=1))
+        | "Write stats"
+        >> beam.io.WriteToText(os.path.join(rejected_uri, STATS_FILE), num_shards=1, shard_name_template="")
+    )
+
+
+class _ReadTable(beam.PTransform):
+    """Every row of every file matching a path or glob, as RawRows with file and line."""
+
+    def __init__(self, pattern: str, file_format: str):
+        super().__init__()
+        self.pattern, self.file_format = pattern, file_format
+
+    def expand(self, pbegin):
+        read = Metrics.counter(_NAMESPACE, "rows_read")
+        file_format = self.file_format
+
+        def rows(path):
+            for row in read_rows(path, file_format):
+                read.inc()
+                yield row
+
+        return (
+            pbegin
+            | beam.Create([self.pattern])
+            | fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.DISALLOW)
+            | beam.Map(lambda metadata: metadata.path)
+            | beam.Reshuffle()
+            | beam.FlatMap(rows)
+        )
+
+
+class _KeyedTable(beam.PTransform):
+    """A users or items table as (id, {column: value}), first occurrence of each id kept."""
+
+    def __init__(self, table: str, key_column: str, columns: dict):
+        super().__init__()
+        self.table, self.key_column, self.columns = table, key_column, columns
+
+    def expand(self, rows):
+        table = self.table
+        parsed = rows | beam.Map(records.parse_table_row, table, self.key_column, self.columns)
+        valid = parsed | "Valid" >> beam.Filter(lambda r: not isinstance(r, records.Rejection))
+        invalid = parsed | "Invalid" >> beam.Filter(lambda r: isinstance(r, records.Rejection))
+        texts = rows | "Texts" >> beam.Map(lambda row: ((row.file, row.line), row.text))
+
+        def keep_first(key_and_rows):
+            key, occurrences = key_and_rows
+            first, *others = sorted(occurrences, key=lambda o: (o[2], o[3]))
+            yield key, first[1]
+            for _, _, file, line in others:
+                yield beam.pvalue.TaggedOutput("duplicate", ((file, line), (key, (first[2], first[3]))))
+
+        deduped = (
+            valid
+            | "By id" >> beam.GroupBy(lambda r: r[0])
+            | "First of each id" >> beam.FlatMap(keep_first).with_outputs("duplicate", main="kept")
+        )
+        # A duplicate's rejection quotes its raw row: join the duplicates back to their texts.
+        duplicates = (
+            {"duplicate": deduped.duplicate, "text": texts}
+            | "Duplicates with texts" >> beam.CoGroupByKey()
+            | "Duplicate rejections" >> beam.FlatMap(_table_duplicates, table, self.key_column)
+        )
+        rejected = (invalid, duplicates) | "Rejections" >> beam.Flatten()
+        return deduped.kept, rejected
+
+
+def _table_duplicates(location_and_groups, table: str, key_column: str):
+    (file, line), groups = location_and_groups
+    for _key, kept in groups["duplicate"]:
+        (text,) = groups["text"]
+        yield records.duplicate(table, file, line, text, key_column, kept)
+
+
+class _KeepFirstImpression(beam.DoFn):
+    """Of impressions with the same user, item and second, keep the first (by file and line)."""
+
+    def __init__(self):
+        self.duplicates = Metrics.counter(_NAMESPACE, "duplicate_impressions")
+
+    def process(self, key_and_impressions):
+        _, impressions = key_and_impressions
+        first, *others = sorted(impressions, key=lambda r: (r["file"], r["line"]))
+        # The raw text is kept only to quote in a duplicate's rejection.
+        yield {k: v for k, v in first.items() if k != "text"}
+        for other in others:
+            self.duplicates.inc()
+            yield beam.pvalue.TaggedOutput(
+                "duplicate",
+                records.duplicate(
+                    "impressions",
+                    other["file"],
+                    other["line"],
+                    other["text"],
+                    "user_id, item_id, timestamp",
+                    (first["file"], first["line"]),
+                ),
+            )
+
+
+def _join(impression: dict, users: dict, items: dict) -> dict:
+    return {**impression, "user": users.get(impression["user_id"]), "item": items.get(impression["item_id"])}
+
+
+def _unknown_ids(impression: dict):
+    if impression["user"] is None:
+        yield "impressions.unknown_user"
+    if impression["item"] is None:
+        yield "impressions.unknown_item"
+
+
+def _click_keys(impression: dict, config: DatasetConfig):
+    """A click keyed by every (user, day) whose impressions may hold it in their history."""
+    item_values = {config.item_id: impression["item_id"], **(impression["item"] or {})}
+    click = {
+        "ts": impression["ts"],
+        "order": (impression["file"], impression["line"]),
+        "values": {c: item_values.get(c) for c in config.history_columns},
+    }
+    for day in click_days(impression["ts"], config.history_window_days):
+        yield (impression["user_id"], day), ("click", click)
+
+
+def _examples_of_day(key_and_values, config: DatasetConfig, last_day: int):
+    (_, day), values = key_and_values
+    impressions, clicks = [], []
+    for kind, value in values:
+        (impressions if kind == "impression" else clicks).append(value)
+    if not impressions:
+        return
+    split = _split_of_day(day, last_day, config)
+    impressions.sort(key=lambda r: (r["ts"], r["file"], r["line"]))
+    for impression, history in attach_histories(
+        impressions, clicks, config.history_length, config.history_window_days
+    ):
+        yield split, to_example(impression, history, config).SerializeToString()
+
+
+def _split_of_day(day: int, last_day: int, config: DatasetConfig) -> str:
+    """The last `test_days` days are test, the `eval_days` before them eval, all earlier days train."""
+    test_start = last_day - config.test_days + 1
+    if day >= test_start:
+        return "test"
+    if day >= test_start - config.eval_days:
+        return "eval"
+    return "train"

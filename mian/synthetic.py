@@ -1,0 +1,215 @@
+"""The synthetic click-log generator: raw tables with structure that each MIAN module can find.
+
+What is planted (all drawn from the seed, so a seed fixes the whole dataset):
+- user x item (IUIM): each (gender, age) group has its own affinity for each item category;
+- context x item (ICIM): each season, each part of the day and each device shifts each category's CTR;
+- sequence (IBIM): a candidate in a category among the user's last three clicks, or the successor of the
+  user's last clicked item in a fixed item chain, is clicked more often;
+- sparse histories: a share of users join only in the last days (new: empty histories) and a share go
+  quiet after the first days and return at the end (long-inactive: stale histories);
+- unseen candidates: a share of candidates are drawn uniformly from all items, most never in the user's
+  history (the paper's Figure 3a).
+
+Rows are written as they are drawn, day by day: memory holds the users' state (a few recent clicks
+each) and the item table, never the impressions, so sizes from ten thousand to ten million impressions
+take the same memory.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import dataclasses
+import datetime
+import os
+import shutil
+
+import numpy as np
+
+from mian.ingest.time_context import time_context
+
+GENDERS = ("F", "M")
+AGES = ("18-24", "25-34", "35-44", "45-54", "55+")
+OCCUPATIONS = tuple(f"occ{i}" for i in range(10))
+DEVICES = ("ios", "android", "web")
+NETWORKS = ("wifi", "4g", "5g")
+SEASONS = ("winter", "spring", "summer", "autumn")
+DAY_PARTS = ("night", "morning", "afternoon", "evening")  # hours 0-5, 6-11, 12-17, 18-23
+CONFIG_FILE = "dataset.yaml"
+_CONFIG_SOURCE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "configs", "synthetic.yaml")
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneratorConfig:
+    users: int = 1000
+    items: int = 500
+    days: int = 30
+    seed: int = 0
+    categories: int = 12
+    # Chance that a user is active on a given day, and the mean impressions of an active day.
+    daily_activity: float = 0.4
+    impressions_per_active_day: float = 4.0
+    new_user_share: float = 0.1
+    inactive_user_share: float = 0.1
+    # The day the log starts: mid-February, so that a month crosses from winter into spring.
+    start: str = "2024-02-15"
+    base_logit: float = -2.5
+
+
+@dataclasses.dataclass(frozen=True)
+class PlantedEffects:
+    """The effects behind the click probability, each a logit contribution."""
+
+    affinity: np.ndarray  # [gender, age, category]: user x item
+    season: np.ndarray  # [season, category]: context x item
+    day_part: np.ndarray  # [day part, category]
+    device: np.ndarray  # [device, category]
+    item_quality: np.ndarray  # [item]
+    recent_category: float = 1.2  # candidate category among the last three clicks
+    chain_successor: float = 1.5  # candidate follows the last clicked item in the item chain
+
+
+def planted_effects(config: GeneratorConfig) -> PlantedEffects:
+    rng = np.random.default_rng([config.seed, 1])
+    c = config.categories
+    return PlantedEffects(
+        affinity=rng.normal(0.0, 0.9, (len(GENDERS), len(AGES), c)),
+        season=rng.normal(0.0, 0.8, (len(SEASONS), c)),
+        day_part=rng.normal(0.0, 0.5, (len(DAY_PARTS), c)),
+        device=rng.normal(0.0, 0.3, (len(DEVICES), c)),
+        item_quality=rng.normal(0.0, 0.3, config.items),
+    )
+
+
+def generate(out_dir: str, config: GeneratorConfig) -> dict:
+    """Write users.csv, items.csv, impressions.csv and dataset.yaml to `out_dir`; return counts."""
+    os.makedirs(out_dir, exist_ok=True)
+    rng = np.random.default_rng([config.seed, 0])
+    effects = planted_effects(config)
+    items = _write_items(os.path.join(out_dir, "items.csv"), config, rng)
+    users = _write_users(os.path.join(out_dir, "users.csv"), config, rng)
+    counts = _write_impressions(os.path.join(out_dir, "impressions.csv"), config, effects, items, users, rng)
+    shutil.copyfile(_CONFIG_SOURCE, os.path.join(out_dir, CONFIG_FILE))
+    return {"users": config.users, "items": config.items, **counts}
+
+
+def _write_items(path, config, rng):
+    category = rng.integers(0, config.categories, config.items)
+    brand = rng.integers(0, max(2, config.items // 10), config.items)
+    price = np.round(np.exp(rng.normal(2.5 + 0.1 * category, 0.6)), 2)
+    # Popularity is Zipf-like: a few items are shown far more than the rest.
+    popularity = 1.0 / np.arange(1, config.items + 1) ** 0.8
+    popularity = rng.permutation(popularity / popularity.sum())
+    # The item chain: each item's successor is another item of a neighbouring category.
+    successor = rng.permutation(config.items)
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["item_id", "category", "brand", "price"])
+        for i in range(config.items):
+            writer.writerow([f"i{i}", f"cat{category[i]}", f"brand{brand[i]}", price[i]])
+    return {"category": category, "popularity": popularity, "successor": successor}
+
+
+def _write_users(path, config, rng):
+    n = config.users
+    users = {
+        "gender": rng.integers(0, len(GENDERS), n),
+        "age": rng.integers(0, len(AGES), n),
+        "occupation": rng.integers(0, len(OCCUPATIONS), n),
+        "device": rng.integers(0, len(DEVICES), n),
+        "kind": rng.choice(
+            ["regular", "new", "inactive"],
+            n,
+            p=[
+                1 - config.new_user_share - config.inactive_user_share,
+                config.new_user_share,
+                config.inactive_user_share,
+            ],
+        ),
+    }
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["user_id", "gender", "age", "occupation"])
+        for u in range(n):
+            writer.writerow(
+                [
+                    f"u{u}",
+                    GENDERS[users["gender"][u]],
+                    AGES[users["age"][u]],
+                    OCCUPATIONS[users["occupation"][u]],
+                ]
+            )
+    return users
+
+
+def _active_users(day: int, config: GeneratorConfig, users: dict, rng) -> np.ndarray:
+    kind = users["kind"]
+    late = config.days - max(1, config.days // 10)  # new users join, inactive ones return, here
+    early = max(1, config.days // 5)  # inactive users go quiet after this day
+    allowed = (kind == "regular") | ((kind == "new") & (day >= late))
+    allowed |= (kind == "inactive") & ((day < early) | (day >= late))
+    return np.flatnonzero(allowed & (rng.random(config.users) < config.daily_activity))
+
+
+def _write_impressions(path, config, effects, items, users, rng):
+    start = datetime.datetime.fromisoformat(config.start).replace(tzinfo=datetime.UTC)
+    start_ts = int(start.timestamp())
+    recent = collections.defaultdict(lambda: collections.deque(maxlen=3))  # user: last clicked categories
+    last_click = {}  # user: last clicked item
+    counts = {"impressions": 0, "clicks": 0}
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["user_id", "item_id", "timestamp", "clicked", "device", "network"])
+        for day in range(config.days):
+            for u in _active_users(day, config, users, rng):
+                shown = rng.poisson(config.impressions_per_active_day - 1) + 1
+                hours = rng.choice(24, p=_HOUR_WEIGHTS)
+                seconds = np.sort(hours * 3600 + rng.integers(0, 3 * 3600, shown)) % 86_400
+                for offset in seconds:
+                    ts = start_ts + day * 86_400 + int(offset)
+                    item = _candidate(u, items, recent, last_click, config, rng)
+                    clicked = _click(u, item, ts, items, users, effects, recent, last_click, config, rng)
+                    device = users["device"][u] if rng.random() < 0.8 else rng.integers(0, len(DEVICES))
+                    writer.writerow(
+                        [f"u{u}", f"i{item}", ts, int(clicked), DEVICES[device], NETWORKS[rng.integers(0, 3)]]
+                    )
+                    counts["impressions"] += 1
+                    if clicked:
+                        counts["clicks"] += 1
+                        recent[u].append(items["category"][item])
+                        last_click[u] = item
+    return counts
+
+
+# More traffic in the evening than at night.
+_HOUR_WEIGHTS = np.array([1, 1, 1, 1, 1, 1, 2, 3, 3, 3, 3, 4, 4, 3, 3, 3, 4, 5, 6, 7, 7, 6, 4, 2], float)
+_HOUR_WEIGHTS /= _HOUR_WEIGHTS.sum()
+
+
+def _candidate(u, items, recent, last_click, config, rng) -> int:
+    """A third popular items, a third related to the user's recent clicks, a third uniform."""
+    draw = rng.random()
+    if draw < 0.35 and u in last_click:
+        if rng.random() < 0.5:
+            return int(items["successor"][last_click[u]])
+        wanted = rng.choice(list(recent[u]))
+        same = np.flatnonzero(items["category"] == wanted)
+        return int(rng.choice(same))
+    if draw < 0.7:
+        return int(rng.choice(config.items, p=items["popularity"]))
+    return int(rng.integers(0, config.items))
+
+
+def _click(u, item, ts, items, users, effects, recent, last_click, config, rng) -> bool:
+    category = items["category"][item]
+    context = time_context(ts)
+    logit = config.base_logit + effects.item_quality[item]
+    logit += effects.affinity[users["gender"][u], users["age"][u], category]
+    logit += effects.season[SEASONS.index(context["season"]), category]
+    logit += effects.day_part[int(context["hour"]) // 6, category]
+    logit += effects.device[users["device"][u], category]
+    if category in recent[u]:
+        logit += effects.recent_category
+    if u in last_click and items["successor"][last_click[u]] == item:
+        logit += effects.chain_successor
+    return bool(rng.random() < 1.0 / (1.0 + np.exp(-logit)))

@@ -1,0 +1,41 @@
+"""Running the ingestion pipeline in tests and reading what it wrote."""
+
+import glob
+import json
+import os
+
+import apache_beam as beam
+import tensorflow as tf
+
+from mian.dataset_config import DatasetConfig
+from mian.ingest import accounting
+from mian.ingest.pipeline import SPLITS, ingest, split_dir
+
+
+def run_ingestion(data_dir, out_dir, config: DatasetConfig, beam_args=()):
+    """Run the pipeline; return (examples by split as feature dicts, rejections, stats)."""
+    examples_uri, rejected_uri = os.path.join(out_dir, "examples"), os.path.join(out_dir, "rejected")
+    with beam.Pipeline(argv=list(beam_args)) as pipeline:
+        ingest(pipeline, config, str(data_dir), examples_uri, rejected_uri)
+    examples = {split: read_examples(split_dir(examples_uri, split)) for split in SPLITS}
+    rejections = []
+    for path in sorted(glob.glob(os.path.join(rejected_uri, "rejected*.jsonl"))):
+        with open(path) as f:
+            rejections += [json.loads(line) for line in f]
+    return examples, rejections, accounting.load_stats(rejected_uri)
+
+
+def read_examples(directory):
+    """Every example of a split directory as {feature: list of python values}."""
+    examples = []
+    for path in sorted(glob.glob(os.path.join(directory, "*.gz"))):
+        for record in tf.data.TFRecordDataset(path, compression_type="GZIP"):
+            example = tf.train.Example.FromString(record.numpy())
+            examples.append({name: _values(f) for name, f in example.features.feature.items()})
+    return examples
+
+
+def _values(feature):
+    kind = feature.WhichOneof("kind")
+    values = list(getattr(feature, kind).value) if kind else []
+    return [v.decode() if isinstance(v, bytes) else v for v in values]

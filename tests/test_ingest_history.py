@@ -1,0 +1,40 @@
+"""The history of an impression holds only clicks strictly before it: checked against brute force."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mian.dataset_config import SECONDS_PER_DAY
+from mian.ingest.history import attach_histories, click_days
+
+# Times on a coarse grid over a few days, so that ties (same second) are common.
+times = st.integers(0, 40).map(lambda k: k * 7_200)
+events = st.lists(st.tuples(times, st.booleans()), max_size=40)
+
+
+def brute_force(impression_ts, clicks, length, window_days):
+    earlier = [c for c in clicks if impression_ts - window_days * SECONDS_PER_DAY <= c["ts"] < impression_ts]
+    earlier.sort(key=lambda c: (c["ts"], c["order"]), reverse=True)
+    return earlier[:length]
+
+
+@settings(max_examples=300, deadline=None)
+@given(events, st.integers(1, 6), st.integers(0, 2))
+def test_history_is_exactly_the_newest_earlier_clicks_within_the_window(log, length, window_days):
+    impressions = [{"ts": ts, "order": i} for i, (ts, _) in enumerate(log)]
+    clicks = [{"ts": ts, "order": i} for i, (ts, clicked) in enumerate(log) if clicked]
+    for impression, history in attach_histories(impressions, clicks, length, window_days):
+        assert all(c["ts"] < impression["ts"] for c in history)  # no leakage, ties excluded
+        assert history == brute_force(impression["ts"], clicks, length, window_days)
+
+
+@given(st.integers(0, 10**9), st.integers(0, 40))
+def test_a_click_is_sent_to_every_day_whose_window_covers_it(click_ts, window_days):
+    days = click_days(click_ts, window_days)
+    assert len(days) <= window_days + 1
+    for day in range(click_ts // SECONDS_PER_DAY - 2, click_ts // SECONDS_PER_DAY + window_days + 3):
+        day_start, day_end = day * SECONDS_PER_DAY, (day + 1) * SECONDS_PER_DAY - 1
+        # Can some impression of that day, at t > click_ts, have the click in [t - window, t)?
+        earliest = max(day_start, click_ts + 1)
+        reachable = earliest <= day_end and earliest - window_days * SECONDS_PER_DAY <= click_ts
+        if reachable:
+            assert day in days
