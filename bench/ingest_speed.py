@@ -1,0 +1,111 @@
+"""Examples per second and peak memory of the ingestion pipeline, single- and multi-process.
+
+Generates synthetic click logs of about --impressions impressions once, then runs the Beam pipeline on
+them with DirectRunner in-process and with --direct_running_mode=multi_processing, each in its own
+child process. Peak memory is the largest sum of resident memory over the child and all its worker
+processes, sampled every 0.2 s.
+
+Usage: python bench/ingest_speed.py [--impressions 1000000] [--workers 2] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import psutil
+
+
+def _child(data_dir: str, out_dir: str, beam_args: list[str]) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import apache_beam as beam
+
+    from mian.dataset_config import DatasetConfig
+    from mian.ingest import accounting
+    from mian.ingest.pipeline import ingest
+
+    config = DatasetConfig.load(os.path.join(data_dir, "dataset.yaml"))
+    memory = _TreeMemory()
+    memory.start()
+    start = time.perf_counter()
+    with beam.Pipeline(argv=beam_args) as pipeline:
+        examples_uri, rejected_uri = os.path.join(out_dir, "examples"), os.path.join(out_dir, "rejected")
+        ingest(pipeline, config, data_dir, examples_uri, rejected_uri)
+    seconds = time.perf_counter() - start
+    stats = accounting.load_stats(rejected_uri)
+    examples = accounting.examples_written(stats)
+    print(json.dumps({"seconds": seconds, "examples": examples, "peak_mib": memory.peak_mib}))
+
+
+class _TreeMemory(threading.Thread):
+    """Samples the resident memory of this process and all its descendants; keeps the largest sum."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak_mib = 0.0
+
+    def run(self):
+        me = psutil.Process()
+        while True:
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak_mib = max(self.peak_mib, total / 2**20)
+            time.sleep(0.2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--impressions", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--work", default=None, help="scratch directory (default: a temporary one)")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args, beam_args = parser.parse_known_args()
+    if args.child:
+        _child(*args.child, beam_args)
+        return
+
+    from mian.synthetic import GeneratorConfig, generate
+
+    work = args.work or tempfile.mkdtemp(prefix="mian-ingest-bench-")
+    data_dir = os.path.join(work, "data")
+    # About 4.8 impressions per user per day at the generator's defaults (0.4 activity x 4 + new users).
+    users = max(10, args.impressions // (30 * 1.3))
+    start = time.perf_counter()
+    counts = generate(data_dir, GeneratorConfig(users=int(users), items=20_000, days=30, seed=0))
+    print(
+        f"generated {counts['impressions']:,} impressions ({counts['clicks']:,} clicks) of "
+        f"{counts['users']:,} users in {time.perf_counter() - start:.0f} s into {data_dir}"
+    )
+
+    modes = {
+        "single process (in_memory)": [],
+        f"multi_processing x{args.workers}": [
+            "--direct_running_mode=multi_processing",
+            f"--direct_num_workers={args.workers}",
+        ],
+    }
+    print(f"{'runner':<28} {'examples':>10} {'seconds':>8} {'examples/s':>11} {'peak RSS MiB':>12}")
+    for name, beam_args in modes.items():
+        out_dir = os.path.join(work, name.split()[0])
+        command = [sys.executable, __file__, "--child", data_dir, out_dir, *beam_args]
+        result = subprocess.run(command, capture_output=True, text=True, check=True)
+        report = json.loads(result.stdout.strip().splitlines()[-1])
+        rate = report["examples"] / report["seconds"]
+        print(
+            f"{name:<28} {report['examples']:>10,} {report['seconds']:>8.1f} {rate:>11,.0f} "
+            f"{report['peak_mib']:>12,.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
