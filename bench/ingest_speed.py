@@ -40,7 +40,13 @@ def _child(data_dir: str, out_dir: str, beam_args: list[str]) -> None:
     seconds = time.perf_counter() - start
     stats = accounting.load_stats(rejected_uri)
     examples = accounting.examples_written(stats)
-    print(json.dumps({"seconds": seconds, "examples": examples, "peak_mib": memory.peak_mib}))
+    try:
+        accounting.check_books(stats, config.max_reject_share, rejected_uri)
+        books = "balanced"
+    except accounting.BooksDoNotBalance as error:
+        books = str(error)
+    report = {"seconds": seconds, "examples": examples, "peak_mib": memory.peak_mib, "books": books}
+    print(json.dumps(report))
 
 
 class _TreeMemory(threading.Thread):
@@ -94,7 +100,7 @@ def main() -> None:
             f"--direct_num_workers={args.workers}",
         ],
     }
-    print(f"{'runner':<28} {'examples':>10} {'seconds':>8} {'examples/s':>11} {'peak RSS MiB':>12}")
+    print(f"{'runner':<28} {'examples':>10} {'seconds':>8} {'examples/s':>11} {'peak RSS MiB':>12}  books")
     for name, beam_args in modes.items():
         out_dir = os.path.join(work, name.split()[0])
         command = [sys.executable, __file__, "--child", data_dir, out_dir, *beam_args]
@@ -103,7 +109,7 @@ def main() -> None:
         rate = report["examples"] / report["seconds"]
         print(
             f"{name:<28} {report['examples']:>10,} {report['seconds']:>8.1f} {rate:>11,.0f} "
-            f"{report['peak_mib']:>12,.0f}"
+            f"{report['peak_mib']:>12,.0f}  {report['books']}"
         )
 
 

@@ -25,23 +25,22 @@ def _generate(args: argparse.Namespace) -> int:
     from mian.synthetic import GeneratorConfig, generate
 
     config = GeneratorConfig(users=args.users, items=args.items, days=args.days, seed=args.seed)
-    counts = generate(args.out, config)
-    print(
-        f"wrote {counts['impressions']} impressions ({counts['clicks']} clicks), {counts['users']} users, "
-        f"{counts['items']} items and dataset.yaml to {args.out}"
-    )
+    _print_written(generate(args.out, config), args.out)
     return 0
 
 
 def _import_movielens(args: argparse.Namespace) -> int:
     from mian.movielens import import_movielens
 
-    counts = import_movielens(args.src, args.out)
+    _print_written(import_movielens(args.src, args.out), args.out)
+    return 0
+
+
+def _print_written(counts: dict, out: str) -> None:
     print(
         f"wrote {counts['impressions']} impressions ({counts['clicks']} clicks), {counts['users']} users, "
-        f"{counts['items']} items and dataset.yaml to {args.out}"
+        f"{counts['items']} items and dataset.yaml to {out}"
     )
-    return 0
 
 
 def _ingest(args: argparse.Namespace) -> int:

@@ -107,7 +107,13 @@ def _write_items(path, config, rng):
         writer.writerow(["item_id", "category", "brand", "price"])
         for i in range(config.items):
             writer.writerow([f"i{i}", f"cat{category[i]}", f"brand{brand[i]}", price[i]])
-    return {"category": category, "popularity": popularity, "successor": successor}
+    return {
+        "category": category,
+        # Cumulative popularity and per-category members, so that drawing a candidate costs O(log n).
+        "popularity_cdf": np.cumsum(popularity),
+        "by_category": [np.flatnonzero(category == c) for c in range(config.categories)],
+        "successor": successor,
+    }
 
 
 def _write_users(path, config, rng):
@@ -164,7 +170,8 @@ def _write_impressions(path, config, effects, items, users, rng):
             for u in _active_users(day, config, users, rng):
                 shown = rng.poisson(config.impressions_per_active_day - 1) + 1
                 hours = rng.choice(24, p=_HOUR_WEIGHTS)
-                seconds = np.sort(hours * 3600 + rng.integers(0, 3 * 3600, shown)) % 86_400
+                # Distinct seconds: a user never sees two impressions in the same second.
+                seconds = np.unique((hours * 3600 + rng.integers(0, 3 * 3600, shown)) % 86_400)
                 for offset in seconds:
                     ts = start_ts + day * 86_400 + int(offset)
                     item = _candidate(u, items, recent, last_click, config, rng)
@@ -187,16 +194,15 @@ _HOUR_WEIGHTS /= _HOUR_WEIGHTS.sum()
 
 
 def _candidate(u, items, recent, last_click, config, rng) -> int:
-    """A third popular items, a third related to the user's recent clicks, a third uniform."""
+    """About a third each: related to the user's recent clicks, popular items, uniform over all items."""
     draw = rng.random()
     if draw < 0.35 and u in last_click:
         if rng.random() < 0.5:
             return int(items["successor"][last_click[u]])
         wanted = rng.choice(list(recent[u]))
-        same = np.flatnonzero(items["category"] == wanted)
-        return int(rng.choice(same))
+        return int(rng.choice(items["by_category"][wanted]))
     if draw < 0.7:
-        return int(rng.choice(config.items, p=items["popularity"]))
+        return min(int(np.searchsorted(items["popularity_cdf"], rng.random())), config.items - 1)
     return int(rng.integers(0, config.items))
 
 

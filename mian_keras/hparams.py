@@ -76,6 +76,10 @@ class HParams:
         """The L2 of dense and attention kernels, or None."""
         return keras.regularizers.L2(self.kernel_l2) if self.kernel_l2 else None
 
+    def kernel_args(self) -> dict:
+        """The initializer and regularizer arguments of every layer with kernels."""
+        return dict(kernel_initializer=self.initializer(), kernel_regularizer=self.regularizer())
+
     def optimizer(self) -> keras.optimizers.Optimizer:
         return keras.optimizers.Adam(learning_rate=self.learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
 

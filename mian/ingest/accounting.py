@@ -16,6 +16,10 @@ class TooManyRejects(RuntimeError):
     """More rows were rejected than the dataset config allows."""
 
 
+class BooksDoNotBalance(RuntimeError):
+    """Impressions were lost: fewer examples and rejections than rows read."""
+
+
 def load_stats(rejected_uri: str) -> dict[str, int]:
     """The counts the pipeline wrote next to its rejections."""
     with FileSystems.open(os.path.join(rejected_uri, STATS_FILE)) as f:
@@ -41,7 +45,10 @@ def check_books(stats: dict[str, int], max_reject_share: float, rejected_uri: st
     read = stats.get("impressions.read", 0)
     written, dropped = examples_written(stats), sum(rejected(stats, "impressions").values())
     if read != written + dropped:
-        raise AssertionError(f"impressions read {read} != written {written} + rejected {dropped}")
+        raise BooksDoNotBalance(
+            f"impressions read {read} != examples written {written} + rows rejected {dropped}: "
+            f"{read - written - dropped} impressions were lost by the runner; the output is incomplete"
+        )
     for table in TABLES:
         table_read = stats.get(f"{table}.read", 0)
         reasons = rejected(stats, table)

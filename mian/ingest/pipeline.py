@@ -25,7 +25,7 @@ from mian.dataset_config import SECONDS_PER_DAY, DatasetConfig
 from mian.ingest import records
 from mian.ingest.examples import to_example
 from mian.ingest.history import attach_histories, click_days
-from mian.ingest.raw_rows import read_rows
+from mian.ingest.raw_rows import read_chunk, split_file
 
 SPLITS = ("train", "eval", "test")
 EXAMPLES_FILE_PREFIX = "data_tfrecord"
@@ -132,6 +132,7 @@ def ingest(
     _ = (
         counts
         | "All counts" >> beam.Flatten()
+        | "Beam counters" >> beam.ParDo(_Tally())
         | "Count" >> beam.combiners.Count.PerElement()
         | "As dict" >> beam.combiners.ToDict()
         | "Stats as JSON" >> beam.Map(lambda d: json.dumps(d, sort_keys=True, indent=1))
@@ -140,29 +141,31 @@ def ingest(
     )
 
 
+class _Tally(beam.DoFn):
+    """Mirrors every count key ("impressions.read", "examples.train", ...) in a Beam counter, so a
+    runner's monitoring shows the same books as ingestion_stats.json."""
+
+    def process(self, key):
+        Metrics.counter(_NAMESPACE, key).inc()
+        yield key
+
+
 class _ReadTable(beam.PTransform):
-    """Every row of every file matching a path or glob, as RawRows with file and line."""
+    """Every row of every file matching a path or glob, as RawRows with file and line; files are read
+    in chunks of lines, spread over the workers."""
 
     def __init__(self, pattern: str, file_format: str):
         super().__init__()
         self.pattern, self.file_format = pattern, file_format
 
     def expand(self, pbegin):
-        read = Metrics.counter(_NAMESPACE, "rows_read")
-        file_format = self.file_format
-
-        def rows(path):
-            for row in read_rows(path, file_format):
-                read.inc()
-                yield row
-
         return (
             pbegin
             | beam.Create([self.pattern])
             | fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.DISALLOW)
-            | beam.Map(lambda metadata: metadata.path)
+            | beam.FlatMap(lambda metadata, fmt: split_file(metadata.path, fmt), self.file_format)
             | beam.Reshuffle()
-            | beam.FlatMap(rows)
+            | beam.FlatMap(read_chunk)
         )
 
 
@@ -174,46 +177,31 @@ class _KeyedTable(beam.PTransform):
         self.table, self.key_column, self.columns = table, key_column, columns
 
     def expand(self, rows):
-        table = self.table
-        parsed = rows | beam.Map(records.parse_table_row, table, self.key_column, self.columns)
+        table, key_column = self.table, self.key_column
+        parsed = rows | beam.Map(records.parse_table_row, table, key_column, self.columns)
         valid = parsed | "Valid" >> beam.Filter(lambda r: not isinstance(r, records.Rejection))
         invalid = parsed | "Invalid" >> beam.Filter(lambda r: isinstance(r, records.Rejection))
-        texts = rows | "Texts" >> beam.Map(lambda row: ((row.file, row.line), row.text))
 
         def keep_first(key_and_rows):
             key, occurrences = key_and_rows
             first, *others = sorted(occurrences, key=lambda o: (o[2], o[3]))
             yield key, first[1]
-            for _, _, file, line in others:
-                yield beam.pvalue.TaggedOutput("duplicate", ((file, line), (key, (first[2], first[3]))))
+            for _, _, file, line, text in others:
+                yield beam.pvalue.TaggedOutput(
+                    "duplicate", records.duplicate(table, file, line, text, key_column, first[2:4])
+                )
 
         deduped = (
             valid
             | "By id" >> beam.GroupBy(lambda r: r[0])
             | "First of each id" >> beam.FlatMap(keep_first).with_outputs("duplicate", main="kept")
         )
-        # A duplicate's rejection quotes its raw row: join the duplicates back to their texts.
-        duplicates = (
-            {"duplicate": deduped.duplicate, "text": texts}
-            | "Duplicates with texts" >> beam.CoGroupByKey()
-            | "Duplicate rejections" >> beam.FlatMap(_table_duplicates, table, self.key_column)
-        )
-        rejected = (invalid, duplicates) | "Rejections" >> beam.Flatten()
+        rejected = (invalid, deduped.duplicate) | "Rejections" >> beam.Flatten()
         return deduped.kept, rejected
-
-
-def _table_duplicates(location_and_groups, table: str, key_column: str):
-    (file, line), groups = location_and_groups
-    for _key, kept in groups["duplicate"]:
-        (text,) = groups["text"]
-        yield records.duplicate(table, file, line, text, key_column, kept)
 
 
 class _KeepFirstImpression(beam.DoFn):
     """Of impressions with the same user, item and second, keep the first (by file and line)."""
-
-    def __init__(self):
-        self.duplicates = Metrics.counter(_NAMESPACE, "duplicate_impressions")
 
     def process(self, key_and_impressions):
         _, impressions = key_and_impressions
@@ -221,7 +209,6 @@ class _KeepFirstImpression(beam.DoFn):
         # The raw text is kept only to quote in a duplicate's rejection.
         yield {k: v for k, v in first.items() if k != "text"}
         for other in others:
-            self.duplicates.inc()
             yield beam.pvalue.TaggedOutput(
                 "duplicate",
                 records.duplicate(

@@ -3,18 +3,23 @@
 Files are read through Beam's FileSystems, so local paths and gs://, s3://, hdfs:// URLs all work, and
 .gz files are decompressed. A CSV file starts with a header line; a JSON Lines file has one object per
 line. Blank lines are not rows. A CSV field may not span lines (each line is one row).
+
+A large file is cut into chunks of whole lines (`split_file`), each of which knows the number of its
+first line, so that many workers read one file in parallel and no single element fans out into
+millions of rows. A compressed file cannot be entered in the middle and is one chunk.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 import json
 from collections.abc import Iterator
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
+
+LINES_PER_CHUNK = 50_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,49 +33,90 @@ class RawRow:
     error: str | None = None
 
 
-def read_rows(path: str, file_format: str) -> Iterator[RawRow]:
-    """Every non-blank data line of one file, in order, as a RawRow (never raises on a bad line)."""
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """Lines [first_line, ...] of a file, from byte `start` to byte `end` (None: to the end)."""
+
+    path: str
+    file_format: str
+    first_line: int
+    start: int
+    end: int | None
+    header: tuple | None = None  # a CSV file's column names
+
+
+def split_file(path: str, file_format: str, lines_per_chunk: int = LINES_PER_CHUNK) -> Iterator[Chunk]:
+    """Cut a file into chunks of about `lines_per_chunk` lines (one scan for line ends, no parsing)."""
+    if file_format not in ("csv", "jsonl"):
+        raise ValueError(f"{path}: unknown format {file_format!r} (csv or jsonl)")
+    compressed = CompressionTypes.detect_compression_type(path) != CompressionTypes.UNCOMPRESSED
     with FileSystems.open(path, compression_type=CompressionTypes.AUTO) as handle:
-        lines = io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline="")
+        header, first_line, offset = None, 1, 0
         if file_format == "csv":
-            yield from _csv_rows(path, lines)
-        elif file_format == "jsonl":
-            yield from _jsonl_rows(path, lines)
-        else:
-            raise ValueError(f"{path}: unknown format {file_format!r} (csv or jsonl)")
+            for raw in _lines(handle):
+                offset += len(raw)
+                first_line += 1
+                if raw.strip():
+                    header = tuple(name.strip() for name in next(csv.reader([_decode(raw)])))
+                    break
+        if compressed:
+            yield Chunk(path, file_format, first_line, offset, None, header)
+            return
+        start, start_line, lines = offset, first_line, 0
+        for raw in _lines(handle):
+            offset += len(raw)
+            lines += 1
+            if lines == lines_per_chunk:
+                yield Chunk(path, file_format, start_line, start, offset, header)
+                start, start_line, lines = offset, start_line + lines, 0
+        if lines:
+            yield Chunk(path, file_format, start_line, start, offset, header)
 
 
-def _csv_rows(path: str, lines) -> Iterator[RawRow]:
-    header = None
-    for number, text in enumerate(lines, start=1):
-        text = text.rstrip("\r\n")
-        if not text.strip():
-            continue
+def read_chunk(chunk: Chunk) -> Iterator[RawRow]:
+    """Every non-blank line of a chunk as a RawRow (never raises on a bad line)."""
+    with FileSystems.open(chunk.path, compression_type=CompressionTypes.AUTO) as handle:
+        position = 0
+        if chunk.end is not None:
+            handle.seek(chunk.start)
+            position = chunk.start
+        else:  # a compressed file: skip the header by reading past it
+            while position < chunk.start:
+                position += len(handle.readline())
+        for number, raw in enumerate(_lines(handle), start=chunk.first_line):
+            if chunk.end is not None and position >= chunk.end:
+                return
+            position += len(raw)
+            text = _decode(raw).rstrip("\r\n")
+            if text.strip():
+                yield _parse(chunk, number, text)
+
+
+def _lines(handle) -> Iterator[bytes]:
+    """The lines of a file object, ends included (Beam's compressed files are not iterable)."""
+    while raw := handle.readline():
+        yield raw
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _parse(chunk: Chunk, number: int, text: str) -> RawRow:
+    if chunk.file_format == "csv":
         try:
             (values,) = list(csv.reader([text]))
         except (csv.Error, ValueError) as error:
-            yield RawRow(path, number, text, error=f"unparseable CSV: {error}")
-            continue
-        if header is None:
-            header = [name.strip() for name in values]
-            continue
-        if len(values) != len(header):
-            yield RawRow(path, number, text, error=f"expected {len(header)} CSV columns, got {len(values)}")
-            continue
-        yield RawRow(path, number, text, columns=dict(zip(header, values, strict=True)))
-
-
-def _jsonl_rows(path: str, lines) -> Iterator[RawRow]:
-    for number, text in enumerate(lines, start=1):
-        text = text.rstrip("\r\n")
-        if not text.strip():
-            continue
-        try:
-            columns = json.loads(text)
-        except ValueError as error:
-            yield RawRow(path, number, text, error=f"unparseable JSON: {error}")
-            continue
-        if not isinstance(columns, dict):
-            yield RawRow(path, number, text, error="a JSON line must be an object")
-            continue
-        yield RawRow(path, number, text, columns=columns)
+            return RawRow(chunk.path, number, text, error=f"unparseable CSV: {error}")
+        if len(values) != len(chunk.header):
+            return RawRow(
+                chunk.path, number, text, error=f"expected {len(chunk.header)} CSV columns, got {len(values)}"
+            )
+        return RawRow(chunk.path, number, text, columns=dict(zip(chunk.header, values, strict=True)))
+    try:
+        columns = json.loads(text)
+    except ValueError as error:
+        return RawRow(chunk.path, number, text, error=f"unparseable JSON: {error}")
+    if not isinstance(columns, dict):
+        return RawRow(chunk.path, number, text, error="a JSON line must be an object")
+    return RawRow(chunk.path, number, text, columns=columns)

@@ -62,14 +62,14 @@ def parse_impression(row: RawRow, config: DatasetConfig) -> dict | Rejection:
 
 
 def parse_table_row(row: RawRow, table: str, key_column: str, columns_spec: dict) -> tuple | Rejection:
-    """A (key, {column: value}, file, line) tuple for a user or item table row, or a Rejection."""
+    """A (key, {column: value}, file, line, text) tuple for a user or item table row, or a Rejection."""
     try:
         columns = _columns(row)
         key = _required(columns, key_column)
         values = _values(columns, {c: k for c, k in columns_spec.items() if c != key_column})
     except _Invalid as invalid:
         return _reject(table, row, invalid)
-    return key, values, row.file, row.line
+    return key, values, row.file, row.line, row.text
 
 
 def duplicate(table: str, file: str, line: int, text: str, key: str, kept: tuple) -> Rejection:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras.layers.initializers import fresh_initializer, initializer_config
+from mian_keras.layers.kernel_layer import KernelLayer
 
 
 def masked_softmax(logits: tf.Tensor, valid: tf.Tensor | None) -> tf.Tensor:
@@ -24,7 +24,7 @@ def masked_softmax(logits: tf.Tensor, valid: tf.Tensor | None) -> tf.Tensor:
 
 
 @keras.utils.register_keras_serializable(package="mian")
-class TanhAttentionPooling(keras.layers.Layer):
+class TanhAttentionPooling(KernelLayer):
     """alpha_l = softmax_l(tanh(V_l W_l + b_l)), output sum_l alpha_l V_l.
 
     This is the scoring and weighting of IBIM (Eqs. 7-9), IUIM (Eqs. 10-11), ICIM (Eq. 13) and GIM
@@ -37,10 +37,8 @@ class TanhAttentionPooling(keras.layers.Layer):
     """
 
     def __init__(self, per_slot: bool, kernel_initializer=None, kernel_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
         self.per_slot = per_slot
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
     def build(self, input_shape):
         slots, width = int(input_shape[-2]), int(input_shape[-1])
@@ -48,8 +46,7 @@ class TanhAttentionPooling(keras.layers.Layer):
         self.score_kernel = self.add_weight(
             name="score_kernel",
             shape=shape,
-            initializer=fresh_initializer(self.kernel_initializer),
-            regularizer=self.kernel_regularizer,
+            **self.kernel_weight_args(),
         )
         self.score_bias = self.add_weight(name="score_bias", shape=shape[:-1], initializer="zeros")
         super().build(input_shape)
@@ -66,7 +63,5 @@ class TanhAttentionPooling(keras.layers.Layer):
         config = super().get_config()
         config.update(
             per_slot=self.per_slot,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
         )
         return config

@@ -5,12 +5,12 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras.layers.initializers import fresh_initializer, initializer_config
+from mian_keras.layers.kernel_layer import KernelLayer
 from mian_keras.layers.local_activation import LocalActivationUnit
 
 
 @keras.utils.register_keras_serializable(package="mian")
-class AUGRUCell(keras.layers.Layer):
+class AUGRUCell(KernelLayer):
     """AUGRU: a GRU whose update gate is scaled by the step's attention score a_t.
 
     u'_t = a_t * u_t;  h_t = (1 - u'_t) * h_{t-1} + u'_t * h~_t. A step the candidate finds irrelevant
@@ -20,20 +20,17 @@ class AUGRUCell(keras.layers.Layer):
     """
 
     def __init__(self, units: int, kernel_initializer=None, kernel_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
         self.units = units
         self.state_size = units
         self.output_size = units
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
     def build(self, input_shape):
         features = int(input_shape[-1]) - 1
         self.kernel = self.add_weight(
             name="kernel",
             shape=(features, 3 * self.units),
-            initializer=fresh_initializer(self.kernel_initializer),
-            regularizer=self.kernel_regularizer,
+            **self.kernel_weight_args(),
         )
         self.recurrent_kernel = self.add_weight(
             name="recurrent_kernel",
@@ -59,14 +56,12 @@ class AUGRUCell(keras.layers.Layer):
         config = super().get_config()
         config.update(
             units=self.units,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
         )
         return config
 
 
 @keras.utils.register_keras_serializable(package="mian")
-class InterestEvolution(keras.layers.Layer):
+class InterestEvolution(KernelLayer):
     """DIEN's two interest layers over a behavior sequence.
 
     Interest extractor: a GRU over the behaviors, oldest first, gives interest states h_t. Interest
@@ -84,19 +79,18 @@ class InterestEvolution(keras.layers.Layer):
     """
 
     def __init__(self, attention_units, kernel_initializer=None, kernel_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
         self.attention_units = list(attention_units)
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
     def build(self, input_shape):
         width = int(input_shape[1][-1])
-        args = dict(kernel_initializer=self.kernel_initializer, kernel_regularizer=self.kernel_regularizer)
-        self.extractor = keras.layers.GRU(width, return_sequences=True, name="interest_extractor", **args)
-        self.attention = LocalActivationUnit(
-            self.attention_units, normalize=True, name="interest_attention", **args
+        self.extractor = keras.layers.GRU(
+            width, return_sequences=True, name="interest_extractor", **self.kernel_args
         )
-        self.evolution = keras.layers.RNN(AUGRUCell(width, **args), name="interest_evolution")
+        self.attention = LocalActivationUnit(
+            self.attention_units, normalize=True, name="interest_attention", **self.kernel_args
+        )
+        self.evolution = keras.layers.RNN(AUGRUCell(width, **self.kernel_args), name="interest_evolution")
         super().build(input_shape)
 
     def call(self, inputs):
@@ -112,7 +106,5 @@ class InterestEvolution(keras.layers.Layer):
         config = super().get_config()
         config.update(
             attention_units=self.attention_units,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
         )
         return config

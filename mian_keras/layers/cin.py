@@ -5,11 +5,11 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras.layers.initializers import fresh_initializer, initializer_config
+from mian_keras.layers.kernel_layer import KernelLayer
 
 
 @keras.utils.register_keras_serializable(package="mian")
-class CompressedInteraction(keras.layers.Layer):
+class CompressedInteraction(KernelLayer):
     """CIN: X^k_h = sum_{i,j} W^{k,h}_{ij} (X^{k-1}_i o X^0_j), vector-wise interactions of growing degree.
 
     Each layer's feature maps are sum-pooled over the embedding axis and all layers' pools are
@@ -19,10 +19,8 @@ class CompressedInteraction(keras.layers.Layer):
     """
 
     def __init__(self, layer_sizes, kernel_initializer=None, kernel_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
         self.layer_sizes = list(layer_sizes)
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
     def build(self, input_shape):
         fields = int(input_shape[1])
@@ -33,8 +31,7 @@ class CompressedInteraction(keras.layers.Layer):
                 self.add_weight(
                     name=f"filter_{i}",
                     shape=(previous * fields, size),
-                    initializer=fresh_initializer(self.kernel_initializer),
-                    regularizer=self.kernel_regularizer,
+                    **self.kernel_weight_args(),
                 )
             )
             previous = size
@@ -57,7 +54,5 @@ class CompressedInteraction(keras.layers.Layer):
         config = super().get_config()
         config.update(
             layer_sizes=self.layer_sizes,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
         )
         return config

@@ -5,21 +5,19 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras.layers.initializers import fresh_initializer, initializer_config
+from mian_keras.layers.kernel_layer import KernelLayer
 
 
 @keras.utils.register_keras_serializable(package="mian")
-class CrossNetwork(keras.layers.Layer):
+class CrossNetwork(KernelLayer):
     """x_{l+1} = x_0 (x_l . w_l) + b_l + x_l for `num_layers` layers: explicit crosses up to that degree.
 
     Call with [batch, d]; returns [batch, d].
     """
 
     def __init__(self, num_layers: int, kernel_initializer=None, kernel_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
         self.num_layers = num_layers
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
     def build(self, input_shape):
         width = int(input_shape[-1])
@@ -27,8 +25,7 @@ class CrossNetwork(keras.layers.Layer):
             self.add_weight(
                 name=f"kernel_{i}",
                 shape=(width,),
-                initializer=fresh_initializer(self.kernel_initializer),
-                regularizer=self.kernel_regularizer,
+                **self.kernel_weight_args(),
             )
             for i in range(self.num_layers)
         ]
@@ -48,7 +45,5 @@ class CrossNetwork(keras.layers.Layer):
         config = super().get_config()
         config.update(
             num_layers=self.num_layers,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
         )
         return config

@@ -6,7 +6,6 @@ import tensorflow as tf
 import tf_keras as keras
 
 from mian_keras.feature_spec import PADDING_ID, FeatureSpec
-from mian_keras.layers.initializers import fresh_initializer, initializer_config
 
 
 @keras.utils.register_keras_serializable(package="mian")
@@ -29,14 +28,14 @@ class FeatureEmbedding(keras.layers.Layer):
         super().__init__(**kwargs)
         self.spec_config = spec
         self.feature_spec = FeatureSpec.from_dict(spec)
-        self.initializer = initializer_config(initializer)
+        self.initializer = keras.initializers.serialize(keras.initializers.get(initializer or "uniform"))
         self.embedding_l2 = embedding_l2
         regularizer = keras.regularizers.L2(embedding_l2) if embedding_l2 else None
         self.tables = {
             f.name: keras.layers.Embedding(
                 f.vocab_size,
                 f.embedding_dim,
-                embeddings_initializer=fresh_initializer(self.initializer),
+                embeddings_initializer=self.initializer,  # a config: a fresh instance per table
                 activity_regularizer=regularizer,
                 name=f"table_{f.name}",
             )

@@ -6,11 +6,11 @@ import tensorflow as tf
 import tf_keras as keras
 
 from mian_keras.layers.attention_pooling import TanhAttentionPooling
-from mian_keras.layers.initializers import initializer_config
+from mian_keras.layers.kernel_layer import KernelLayer
 
 
 @keras.utils.register_keras_serializable(package="mian")
-class ItemFieldsInteraction(keras.layers.Layer):
+class ItemFieldsInteraction(KernelLayer):
     """IUIM (Eqs. 10-11) on the J user fields, or ICIM (Eqs. 12-13) on the K context fields.
 
     V^j = concat(e_i, e^j) for every field j; alpha_j = softmax_j(tanh(V^j W^j + b^j)) with parameters
@@ -25,13 +25,10 @@ class ItemFieldsInteraction(keras.layers.Layer):
     """
 
     def __init__(self, kernel_initializer=None, kernel_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
         self.pooling = TanhAttentionPooling(
             per_slot=True,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=self.kernel_regularizer,
+            **self.kernel_args,
             name="field_attention",
         )
 
@@ -46,8 +43,5 @@ class ItemFieldsInteraction(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
-        )
+        config.update()
         return config

@@ -6,11 +6,11 @@ import tensorflow as tf
 import tf_keras as keras
 
 from mian_keras.layers.attention_pooling import TanhAttentionPooling
-from mian_keras.layers.initializers import initializer_config
+from mian_keras.layers.kernel_layer import KernelLayer
 
 
 @keras.utils.register_keras_serializable(package="mian")
-class GlobalInteraction(keras.layers.Layer):
+class GlobalInteraction(KernelLayer):
     """GIM: attention over the original and the interactive representations.
 
     r_g = {e_i; e_c; e_b; e_u; P(R_ibim); P(R_iuim); P(R_icim)} (Eq. 14) and
@@ -27,25 +27,21 @@ class GlobalInteraction(keras.layers.Layer):
     """
 
     def __init__(self, names, width: int, kernel_initializer=None, kernel_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
         self.names = list(names)
         self.width = width
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.projections = [
             keras.layers.Dense(
                 width,
                 use_bias=False,
-                kernel_initializer=self.kernel_initializer,
-                kernel_regularizer=self.kernel_regularizer,
+                **self.kernel_args,
                 name=f"project_{name}",
             )
             for name in self.names
         ]
         self.pooling = TanhAttentionPooling(
             per_slot=True,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=self.kernel_regularizer,
+            **self.kernel_args,
             name="global_attention",
         )
 
@@ -62,7 +58,5 @@ class GlobalInteraction(keras.layers.Layer):
         config.update(
             names=self.names,
             width=self.width,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
         )
         return config

@@ -7,12 +7,12 @@ import tf_keras as keras
 
 from mian_keras.hparams import NO_TRANSFORMER, PRE_LN
 from mian_keras.layers.attention_pooling import TanhAttentionPooling
-from mian_keras.layers.initializers import initializer_config
+from mian_keras.layers.kernel_layer import KernelLayer
 from mian_keras.layers.transformer import TransformerBlock
 
 
 @keras.utils.register_keras_serializable(package="mian")
-class ItemBehaviorsInteraction(keras.layers.Layer):
+class ItemBehaviorsInteraction(KernelLayer):
     """IBIM: a Transformer over the behaviors, then attention of the candidate over its outputs.
 
     h_b = Transformer(e_b) (Eqs. 3-5; Pre-LN by default, Post-LN or none for Table 4's ablations);
@@ -36,13 +36,11 @@ class ItemBehaviorsInteraction(keras.layers.Layer):
         kernel_regularizer=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
         self.num_heads = num_heads
         self.transformer_kind = transformer
         self.ffn_multiplier = ffn_multiplier
         self.dropout = dropout
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.transformer = None
         if transformer != NO_TRANSFORMER:
             self.transformer = TransformerBlock(
@@ -50,14 +48,12 @@ class ItemBehaviorsInteraction(keras.layers.Layer):
                 ffn_multiplier=ffn_multiplier,
                 dropout=dropout,
                 norm_position=transformer,
-                kernel_initializer=self.kernel_initializer,
-                kernel_regularizer=self.kernel_regularizer,
+                **self.kernel_args,
                 name="transformer",
             )
         self.pooling = TanhAttentionPooling(
             per_slot=False,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=self.kernel_regularizer,
+            **self.kernel_args,
             name="behavior_attention",
         )
 
@@ -78,7 +74,5 @@ class ItemBehaviorsInteraction(keras.layers.Layer):
             transformer=self.transformer_kind,
             ffn_multiplier=self.ffn_multiplier,
             dropout=self.dropout,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
         )
         return config

@@ -6,11 +6,11 @@ import tensorflow as tf
 import tf_keras as keras
 
 from mian_keras.layers.attention_pooling import masked_softmax
-from mian_keras.layers.initializers import initializer_config
+from mian_keras.layers.kernel_layer import KernelLayer
 
 
 @keras.utils.register_keras_serializable(package="mian")
-class LocalActivationUnit(keras.layers.Layer):
+class LocalActivationUnit(KernelLayer):
     """a_t = MLP([q, k_t, q - k_t, q * k_t]): a relevance score of each behavior k_t for the candidate q,
     and the behaviors pooled by it, sum_t a_t k_t.
 
@@ -23,20 +23,15 @@ class LocalActivationUnit(keras.layers.Layer):
     """
 
     def __init__(self, units, normalize: bool, kernel_initializer=None, kernel_regularizer=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
         self.units = list(units)
         self.normalize = normalize
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        dense_args = dict(
-            kernel_initializer=self.kernel_initializer, kernel_regularizer=self.kernel_regularizer
-        )
         self.hidden = [
-            keras.layers.Dense(width, activation="sigmoid", name=f"dense_{i}", **dense_args)
+            keras.layers.Dense(width, activation="sigmoid", name=f"dense_{i}", **self.kernel_args)
             for i, width in enumerate(self.units)
         ]
         # Under the softmax a bias added to every score cancels out: it would be a dead weight.
-        self.score = keras.layers.Dense(1, use_bias=not normalize, name="score", **dense_args)
+        self.score = keras.layers.Dense(1, use_bias=not normalize, name="score", **self.kernel_args)
 
     def call(self, inputs):
         query, keys, valid = inputs
@@ -56,7 +51,5 @@ class LocalActivationUnit(keras.layers.Layer):
         config.update(
             units=self.units,
             normalize=self.normalize,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
         )
         return config

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import tf_keras as keras
 
-from mian_keras.layers.initializers import initializer_config
+from mian_keras.layers.kernel_layer import KernelLayer
 
 
 @keras.utils.register_keras_serializable(package="mian")
-class MLP(keras.layers.Layer):
+class MLP(KernelLayer):
     """R_l = ReLU(W_l R_{l-1} + b_l) for each width in `units` (Eq. 16), with dropout after each layer.
 
     The paper uses units (32, 8). The logit on top (Eq. 17) is the model's own layer.
@@ -17,17 +17,14 @@ class MLP(keras.layers.Layer):
     def __init__(
         self, units, dropout: float = 0.0, kernel_initializer=None, kernel_regularizer=None, **kwargs
     ):
-        super().__init__(**kwargs)
+        super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
         self.units = list(units)
         self.dropout = dropout
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.hidden = [
             keras.layers.Dense(
                 width,
                 activation="relu",
-                kernel_initializer=self.kernel_initializer,
-                kernel_regularizer=self.kernel_regularizer,
+                **self.kernel_args,
                 name=f"dense_{i}",
             )
             for i, width in enumerate(self.units)
@@ -44,7 +41,5 @@ class MLP(keras.layers.Layer):
         config.update(
             units=self.units,
             dropout=self.dropout,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
         )
         return config

@@ -6,11 +6,11 @@ import tensorflow as tf
 import tf_keras as keras
 
 from mian_keras.hparams import POST_LN, PRE_LN
-from mian_keras.layers.initializers import initializer_config
+from mian_keras.layers.kernel_layer import KernelLayer
 
 
 @keras.utils.register_keras_serializable(package="mian")
-class TransformerBlock(keras.layers.Layer):
+class TransformerBlock(KernelLayer):
     """One Transformer block over the behavior embeddings e_b.
 
     Pre-LN (the paper's choice, Figure 2a): LayerNorm (Eq. 3) before the multi-head self-attention
@@ -35,34 +35,28 @@ class TransformerBlock(keras.layers.Layer):
         kernel_regularizer=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
         if norm_position not in (PRE_LN, POST_LN):
             raise ValueError(f"norm_position must be {PRE_LN!r} or {POST_LN!r}, got {norm_position!r}")
         self.num_heads = num_heads
         self.ffn_multiplier = ffn_multiplier
         self.dropout = dropout
         self.norm_position = norm_position
-        self.kernel_initializer = initializer_config(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
     def build(self, input_shape):
         width = int(input_shape[-1])
-        # Each sub-layer makes its own initializer instance from the config (see initializers.py).
-        dense_args = dict(
-            kernel_initializer=self.kernel_initializer, kernel_regularizer=self.kernel_regularizer
-        )
         self.attention = keras.layers.MultiHeadAttention(
             num_heads=self.num_heads,
             key_dim=max(1, width // self.num_heads),
             dropout=self.dropout,
             name="self_attention",
-            **dense_args,
+            **self.kernel_args,
         )
         self.attention_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="attention_norm")
         self.ffn_inner = keras.layers.Dense(
-            width * self.ffn_multiplier, activation="relu", name="ffn_inner", **dense_args
+            width * self.ffn_multiplier, activation="relu", name="ffn_inner", **self.kernel_args
         )
-        self.ffn_outer = keras.layers.Dense(width, name="ffn_outer", **dense_args)
+        self.ffn_outer = keras.layers.Dense(width, name="ffn_outer", **self.kernel_args)
         self.ffn_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="ffn_norm")
         self.residual_dropout = keras.layers.Dropout(self.dropout)
         super().build(input_shape)
@@ -91,7 +85,5 @@ class TransformerBlock(keras.layers.Layer):
             ffn_multiplier=self.ffn_multiplier,
             dropout=self.dropout,
             norm_position=self.norm_position,
-            kernel_initializer=self.kernel_initializer,
-            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
         )
         return config

@@ -114,8 +114,7 @@ def linear_logit(inputs: dict, spec: FeatureSpec, hp: HParams):
     linear = embed(inputs, spec, hp, embedding_dim=1, name="linear_embedding")
     return keras.layers.Dense(
         1,
-        kernel_initializer=hp.initializer(),
-        kernel_regularizer=hp.regularizer(),
+        **hp.kernel_args(),
         name="linear",
     )(concat(linear.flat_fields()))
 
@@ -125,8 +124,7 @@ def mlp(hp: HParams, name: str = "mlp") -> MLP:
     return MLP(
         hp.mlp_units,
         dropout=hp.dropout,
-        kernel_initializer=hp.initializer(),
-        kernel_regularizer=hp.regularizer(),
+        **hp.kernel_args(),
         name=name,
     )
 
@@ -143,8 +141,7 @@ def logit_model(inputs: dict, hp: HParams, name: str, hidden=None, logits=()) ->
         terms.append(
             keras.layers.Dense(
                 1,
-                kernel_initializer=hp.initializer(),
-                kernel_regularizer=hp.regularizer(),
+                **hp.kernel_args(),
                 name="output_dense",
             )(hidden)
         )

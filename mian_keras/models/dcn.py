@@ -19,8 +19,7 @@ def build_dcn(spec: FeatureSpec, hp: HParams) -> keras.Model:
     stacked = concat(x.flat_fields(), name="stacked")
     cross = CrossNetwork(
         hp.cross_layers,
-        kernel_initializer=hp.initializer(),
-        kernel_regularizer=hp.regularizer(),
+        **hp.kernel_args(),
         name="cross",
     )(stacked)
     hidden = concat([cross, mlp(hp)(stacked)], name="cross_and_deep")

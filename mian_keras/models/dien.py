@@ -20,8 +20,7 @@ def build_dien(spec: FeatureSpec, hp: HParams) -> keras.Model:
     x = embed_inputs(spec, hp)
     interest, _ = InterestEvolution(
         hp.attention_units,
-        kernel_initializer=hp.initializer(),
-        kernel_regularizer=hp.regularizer(),
+        **hp.kernel_args(),
         name="interest_evolution",
     )([x.twinned_item, x.behaviors, x.valid])
     hidden = concat(x.scalar_fields() + [interest], name="dien_features")

@@ -21,8 +21,7 @@ def build_din(spec: FeatureSpec, hp: HParams) -> keras.Model:
     interest, _ = LocalActivationUnit(
         hp.attention_units,
         normalize=False,
-        kernel_initializer=hp.initializer(),
-        kernel_regularizer=hp.regularizer(),
+        **hp.kernel_args(),
         name="local_activation",
     )([x.twinned_item, x.behaviors, x.valid])
     hidden = concat(x.scalar_fields() + [interest], name="din_features")

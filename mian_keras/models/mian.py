@@ -29,7 +29,6 @@ def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
     The model's output is the click logit; `attention_model` exposes the attention weights.
     """
     x = embed_inputs(spec, hp)
-    modules = dict(kernel_initializer=hp.initializer(), kernel_regularizer=hp.regularizer())
     item = x.item
     representations = {"e_i": item}
     if spec.context_fields:
@@ -46,18 +45,20 @@ def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
             ffn_multiplier=hp.ffn_multiplier,
             dropout=hp.dropout,
             name="ibim",
-            **modules,
+            **hp.kernel_args(),
         )
         representations["R_ibim"], _ = ibim([item, x.behaviors, x.valid])
     if spec.user_fields and hp.use_iuim:
-        representations["R_iuim"], _ = ItemFieldsInteraction(name="iuim", **modules)([item, *x.user_fields])
+        representations["R_iuim"], _ = ItemFieldsInteraction(name="iuim", **hp.kernel_args())(
+            [item, *x.user_fields]
+        )
     if spec.context_fields and hp.use_icim:
-        representations["R_icim"], _ = ItemFieldsInteraction(name="icim", **modules)(
+        representations["R_icim"], _ = ItemFieldsInteraction(name="icim", **hp.kernel_args())(
             [item, *x.context_fields]
         )
 
     if hp.use_gim:
-        hidden, _ = GlobalInteraction(list(representations), hp.gim_width, name="gim", **modules)(
+        hidden, _ = GlobalInteraction(list(representations), hp.gim_width, name="gim", **hp.kernel_args())(
             list(representations.values())
         )
     else:

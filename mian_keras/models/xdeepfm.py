@@ -19,11 +19,10 @@ def build_xdeepfm(spec: FeatureSpec, hp: HParams) -> keras.Model:
     x = embed_inputs(spec, hp)
     cin = CompressedInteraction(
         hp.cin_layer_sizes,
-        kernel_initializer=hp.initializer(),
-        kernel_regularizer=hp.regularizer(),
+        **hp.kernel_args(),
         name="cin",
     )(stack_fields(x, "xdeepfm"))
-    cin_logit = keras.layers.Dense(1, kernel_initializer=hp.initializer(), name="cin_logit")(cin)
+    cin_logit = keras.layers.Dense(1, name="cin_logit", **hp.kernel_args())(cin)
     deep = mlp(hp)(concat(x.flat_fields()))
     return logit_model(
         x.inputs, hp, "xdeepfm", hidden=deep, logits=[linear_logit(x.inputs, spec, hp), cin_logit]

@@ -1,0 +1,65 @@
+import os
+
+import pytest
+
+from mian.dataset_config import DatasetConfig
+
+BASE = dict(
+    name="d",
+    impressions="impressions.csv",
+    users="users.jsonl",
+    items={"path": "gs://bucket/items-*.txt", "format": "jsonl"},
+    item_columns={"category": "categorical", "price": "numerical"},
+    history_columns=["item_id", "category"],
+    user_columns={"gender": "categorical"},
+    context_columns={"device": "categorical"},
+)
+
+
+def test_feature_spec_is_made_from_the_config_with_vocabulary_sizes():
+    config = DatasetConfig.from_dict({**BASE, "history": {"length": 20}})
+    spec = config.feature_spec({"item_id": 100, "category": 9, "gender": 3, "device": 4, "hour": 25,
+                                "weekday": 8, "season": 5})  # fmt: skip
+    assert [f.name for f in spec.item_fields] == ["item_id", "category", "price"]
+    assert spec.field("price").kind == "numerical" and spec.field("item_id").vocab_size == 100
+    assert [(s.name, s.twin) for s in spec.sequence_fields] == [
+        ("hist_item_id", "item_id"), ("hist_category", "category")
+    ]  # fmt: skip
+    assert [f.name for f in spec.user_fields] == ["gender"]
+    assert [f.name for f in spec.context_fields] == ["device", "hour", "weekday", "season"]
+    assert spec.sequence_length == 20 and spec.label == "clicked"
+
+
+def test_round_trips_through_json_and_resolves_formats_and_paths():
+    config = DatasetConfig.from_dict(BASE)
+    assert DatasetConfig.from_json(config.to_json()) == config
+    assert config.impressions.resolved_format() == "csv" and config.users.resolved_format() == "jsonl"
+    assert config.table_path(config.items, "/data") == "gs://bucket/items-*.txt"
+    assert config.table_path(config.users, "/data") == "/data/users.jsonl"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"history_columns": ["brand"]}, "history column 'brand' is not an item column"),
+        ({"user_columns": {"gender": "text"}}, "user_columns.gender must be"),
+        ({"derived_context": ["moon"]}, "unknown derived context"),
+        ({"context_columns": {"gender": "categorical"}}, "more than one group"),
+        ({"max_reject_share": 2}, "max_reject_share"),
+    ],
+)
+def test_inconsistent_configs_are_rejected_with_the_reason(change, message):
+    with pytest.raises(ValueError, match=message):
+        DatasetConfig.from_dict({**BASE, **change})
+
+
+def test_a_bad_config_file_is_named(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\nimpressions: a.csv\nusers: b.csv\nitems: c.csv\nhistory_columns: [nope]\n")
+    with pytest.raises(ValueError, match=f"{path}: .*nope"):
+        DatasetConfig.load(str(path))
+
+
+def test_shipped_configs_load():
+    for name in ("synthetic", "movielens"):
+        DatasetConfig.load(os.path.join(os.path.dirname(__file__), "..", "configs", f"{name}.yaml"))
