@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mian.dataset_config import SECONDS_PER_DAY
-from mian.ingest.history import attach_histories, click_days
+from mian.ingest.history import attach_histories, block_of, click_blocks
 
 # Times on a coarse grid over a few days, so that ties (same second) are common.
 times = st.integers(0, 40).map(lambda k: k * 7_200)
@@ -27,14 +27,10 @@ def test_history_is_exactly_the_newest_earlier_clicks_within_the_window(log, len
         assert history == brute_force(impression["ts"], clicks, length, window_days)
 
 
-@given(st.integers(0, 10**9), st.integers(0, 40))
-def test_a_click_is_sent_to_every_day_whose_window_covers_it(click_ts, window_days):
-    days = click_days(click_ts, window_days)
-    assert len(days) <= window_days + 1
-    for day in range(click_ts // SECONDS_PER_DAY - 2, click_ts // SECONDS_PER_DAY + window_days + 3):
-        day_start, day_end = day * SECONDS_PER_DAY, (day + 1) * SECONDS_PER_DAY - 1
-        # Can some impression of that day, at t > click_ts, have the click in [t - window, t)?
-        earliest = max(day_start, click_ts + 1)
-        reachable = earliest <= day_end and earliest - window_days * SECONDS_PER_DAY <= click_ts
-        if reachable:
-            assert day in days
+@given(st.integers(0, 10**9), st.integers(0, 40), st.integers(-3 * SECONDS_PER_DAY, 45 * SECONDS_PER_DAY))
+def test_a_click_is_sent_to_the_block_of_every_impression_that_may_see_it(click_ts, window_days, delay):
+    blocks = click_blocks(click_ts, window_days)
+    assert len(blocks) <= 2
+    impression_ts = click_ts + delay
+    if click_ts < impression_ts <= click_ts + window_days * SECONDS_PER_DAY:
+        assert block_of(impression_ts, window_days) in blocks

@@ -1,7 +1,7 @@
 """Behavior histories: for each impression, the user's clicks strictly before it.
 
 Pure functions, so that the leakage guarantee can be tested exhaustively apart from Beam; the Beam
-pipeline calls them once per (user, day) group.
+pipeline calls them once per (user, time block) group.
 """
 
 from __future__ import annotations
@@ -12,14 +12,29 @@ from collections.abc import Iterable, Iterator
 from mian.dataset_config import SECONDS_PER_DAY
 
 
-def click_days(click_ts: int, window_days: int) -> range:
-    """The impression days whose history window can reach a click at `click_ts`.
+def block_of(ts: int, window_days: int) -> int:
+    """The time block of a timestamp: blocks are window_days + 1 days long.
 
-    An impression at time t reads clicks in [t - window_days days, t); a click on day c can therefore
-    matter to impressions on days c to c + window_days (none when the window is empty).
+    Impressions are grouped per (user, block). A block as long as the window plus one day means that a
+    click can reach impressions in its own block and the next one only (see click_blocks), so each
+    click is sent to at most two groups, and a group holds one user's block of impressions and the
+    clicks of at most two blocks: bounded by the window, not by the length of the user's log.
     """
-    day = click_ts // SECONDS_PER_DAY
-    return range(day, day + window_days + 1) if window_days > 0 else range(0)
+    return ts // (SECONDS_PER_DAY * (window_days + 1))
+
+
+def click_blocks(click_ts: int, window_days: int) -> range:
+    """The blocks whose impressions may have a click at `click_ts` in their history.
+
+    An impression at time t reads clicks in [t - window_days days, t), so the click matters to
+    impressions in (click_ts, click_ts + window_days days]: its own block and the next at most (none
+    when the window is empty).
+    """
+    if window_days <= 0:
+        return range(0)
+    first = block_of(click_ts + 1, window_days)
+    last = block_of(click_ts + window_days * SECONDS_PER_DAY, window_days)
+    return range(first, last + 1)
 
 
 def attach_histories(

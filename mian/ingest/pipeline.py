@@ -1,15 +1,17 @@
 """The Beam pipeline from raw click logs to time-split tf.Examples with behavior histories.
 
-impressions ─ parse ─ dedupe ─ join users, items ─┬─ every impression keyed (user, day) ─┐
-                                                  └─ every click keyed (user, day .. day+window) ─┴─
-    group by (user, day) ─ attach histories ─ split by day ─ write Split-<name>/data_tfrecord-*.gz
+impressions ─ parse ─ dedupe ─ join users, items ─┬─ every impression keyed (user, block) ──────┐
+                                                  └─ every click keyed (user, the blocks it reaches) ─┴─
+    group by (user, block) ─ attach histories ─ split by day ─ write Split-<name>/data_tfrecord-*.gz
 
-Grouping by (user, day) rather than by user bounds what a worker holds to one user-day's impressions
-and the clicks of its window, however long the user's whole log is. Users and items are joined as side
-inputs (the tables must fit in a worker's memory). Every rejected row goes to the dead-letter output
-with its table, file, line, field and reason; the counts of rows read, examples written and rows
-rejected per reason go to a stats JSON and to Beam counters, so that for impressions
-read = written + rejected holds exactly.
+A block is the history window plus one day (see history.block_of). Grouping by (user, block) rather
+than by user bounds what a worker holds to one user's block of impressions and the clicks of two
+blocks, however long the user's whole log is, and sends each click to at most two groups. Users and
+items are joined as side inputs (the tables must fit in a worker's memory). Every rejected row goes to
+the dead-letter output with its table, file, line, field and reason; the counts of rows read, examples
+written and rows rejected per reason go to a stats JSON and to Beam counters, so that for impressions
+read = written + rejected holds exactly, and the counts between stages (unique, grouped) say where a
+row went missing if it ever does.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from apache_beam.metrics import Metrics
 from mian.dataset_config import SECONDS_PER_DAY, DatasetConfig
 from mian.ingest import records
 from mian.ingest.examples import to_example
-from mian.ingest.history import attach_histories, click_days
+from mian.ingest.history import attach_histories, block_of, click_blocks
 from mian.ingest.raw_rows import read_chunk, split_file
 
 SPLITS = ("train", "eval", "test")
@@ -80,19 +82,22 @@ def ingest(
         | "Latest" >> beam.CombineGlobally(max).without_defaults()
         | "Last day" >> beam.Map(lambda ts: ts // SECONDS_PER_DAY)
     )
+    window_days = config.history_window_days
     keyed_impressions = joined | "Key impressions" >> beam.Map(
-        lambda r: ((r["user_id"], r["ts"] // SECONDS_PER_DAY), ("impression", r))
+        lambda r: ((r["user_id"], block_of(r["ts"], window_days)), ("impression", r))
     )
     keyed_clicks = (
         joined
         | "Clicks" >> beam.Filter(lambda r: r["label"] == 1)
-        | "Key clicks by the days they reach" >> beam.FlatMap(_click_keys, config)
+        | "Key clicks by the blocks they reach" >> beam.FlatMap(_click_keys, config)
     )
-    examples = (
+    user_blocks = (
         (keyed_impressions, keyed_clicks)
         | "Impressions and clicks" >> beam.Flatten()
-        | "Group by user-day" >> beam.GroupByKey()
-        | "Attach histories" >> beam.FlatMap(_examples_of_day, config, beam.pvalue.AsSingleton(last_day))
+        | "Group by user and block" >> beam.GroupByKey()
+    )
+    examples = user_blocks | "Attach histories" >> beam.FlatMap(
+        _examples_of_block, config, beam.pvalue.AsSingleton(last_day)
     )
     by_split = examples | "Split by time" >> beam.Partition(
         lambda split_and_example, _: SPLITS.index(split_and_example[0]), len(SPLITS)
@@ -127,6 +132,8 @@ def ingest(
         tables["items"] | "Count items read" >> beam.Map(lambda _: "items.read"),
         rejected | "Count rejections" >> beam.Map(lambda r: f"{r.table}.rejected.{r.reason}"),
         joined | "Count unknown ids" >> beam.FlatMap(_unknown_ids),
+        joined | "Count unique impressions" >> beam.Map(lambda _: "impressions.unique"),
+        user_blocks | "Count grouped impressions" >> beam.FlatMap(_grouped_impressions),
         examples | "Count examples" >> beam.Map(lambda s: f"examples.{s[0]}"),
     )
     _ = (
@@ -226,6 +233,12 @@ def _join(impression: dict, users: dict, items: dict) -> dict:
     return {**impression, "user": users.get(impression["user_id"]), "item": items.get(impression["item_id"])}
 
 
+def _grouped_impressions(key_and_values):
+    for kind, _ in key_and_values[1]:
+        if kind == "impression":
+            yield "impressions.grouped"
+
+
 def _unknown_ids(impression: dict):
     if impression["user"] is None:
         yield "impressions.unknown_user"
@@ -234,29 +247,26 @@ def _unknown_ids(impression: dict):
 
 
 def _click_keys(impression: dict, config: DatasetConfig):
-    """A click keyed by every (user, day) whose impressions may hold it in their history."""
+    """A click keyed by every (user, block) whose impressions may hold it in their history."""
     item_values = {config.item_id: impression["item_id"], **(impression["item"] or {})}
     click = {
         "ts": impression["ts"],
         "order": (impression["file"], impression["line"]),
         "values": {c: item_values.get(c) for c in config.history_columns},
     }
-    for day in click_days(impression["ts"], config.history_window_days):
-        yield (impression["user_id"], day), ("click", click)
+    for block in click_blocks(impression["ts"], config.history_window_days):
+        yield (impression["user_id"], block), ("click", click)
 
 
-def _examples_of_day(key_and_values, config: DatasetConfig, last_day: int):
-    (_, day), values = key_and_values
+def _examples_of_block(key_and_values, config: DatasetConfig, last_day: int):
     impressions, clicks = [], []
-    for kind, value in values:
+    for kind, value in key_and_values[1]:
         (impressions if kind == "impression" else clicks).append(value)
-    if not impressions:
-        return
-    split = _split_of_day(day, last_day, config)
     impressions.sort(key=lambda r: (r["ts"], r["file"], r["line"]))
     for impression, history in attach_histories(
         impressions, clicks, config.history_length, config.history_window_days
     ):
+        split = _split_of_day(impression["ts"] // SECONDS_PER_DAY, last_day, config)
         yield split, to_example(impression, history, config).SerializeToString()
 
 
