@@ -26,11 +26,11 @@ def _child(data_dir: str, out_dir: str, beam_args: list[str]) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import apache_beam as beam
 
-    from mian.dataset_config import DatasetConfig
+    from mian.dataset_config import DatasetConfig, config_path
     from mian.ingest import accounting
     from mian.ingest.pipeline import ingest
 
-    config = DatasetConfig.load(os.path.join(data_dir, "dataset.yaml"))
+    config = DatasetConfig.load(config_path(data_dir))
     memory = _TreeMemory()
     memory.start()
     start = time.perf_counter()

@@ -46,11 +46,11 @@ def _print_written(counts: dict, out: str) -> None:
 def _ingest(args: argparse.Namespace) -> int:
     import apache_beam as beam
 
-    from mian.dataset_config import DatasetConfig
+    from mian.dataset_config import DatasetConfig, config_path
     from mian.ingest import accounting
     from mian.ingest.pipeline import ingest
 
-    config = DatasetConfig.load(args.dataset_config or os.path.join(args.data, "dataset.yaml"))
+    config = DatasetConfig.load(args.dataset_config or config_path(args.data))
     examples_uri, rejected_uri = os.path.join(args.out, "examples"), os.path.join(args.out, "rejected")
     with beam.Pipeline(argv=args.beam_args) as pipeline:
         ingest(pipeline, config, args.data, examples_uri, rejected_uri)

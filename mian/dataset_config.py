@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 
 import yaml
 
@@ -20,6 +21,19 @@ DERIVED_CONTEXT = ("hour", "weekday", "season")
 HISTORY_PREFIX = "hist_"
 HISTORY_LENGTH_FEATURE = "hist_len"
 SECONDS_PER_DAY = 86_400
+# A data directory's own dataset config, found by the commands when none is named.
+DATASET_CONFIG_FILE = "dataset.yaml"
+_SHIPPED_CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
+
+
+def config_path(data_dir: str) -> str:
+    """Where a data directory keeps its dataset config."""
+    return os.path.join(data_dir, DATASET_CONFIG_FILE)
+
+
+def install_shipped_config(name: str, data_dir: str) -> None:
+    """Copy the repo's configs/<name>.yaml into a data directory as its dataset config."""
+    shutil.copyfile(os.path.join(_SHIPPED_CONFIGS, f"{name}.yaml"), config_path(data_dir))
 
 
 @dataclasses.dataclass(frozen=True)

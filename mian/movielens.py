@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-import shutil
+
+from mian.dataset_config import install_shipped_config
 
 CLICK_RATING = 4
 AGE_BUCKETS = ((18, "<18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (50, "45-49"), (56, "50-55"))
@@ -20,8 +21,6 @@ GENRES = (
     "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller",
     "War", "Western",
 )  # fmt: skip
-_CONFIG_SOURCE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "configs", "movielens.yaml")
-CONFIG_FILE = "dataset.yaml"
 
 
 def age_bucket(age: int) -> str:
@@ -66,7 +65,7 @@ def import_movielens(src: str, out_dir: str) -> dict:
             out.writerow([fields[0], genre, release[-4:] if release else ""])
             counts["items"] += 1
 
-    shutil.copyfile(_CONFIG_SOURCE, os.path.join(out_dir, CONFIG_FILE))
+    install_shipped_config("movielens", out_dir)
     return counts
 
 

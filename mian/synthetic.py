@@ -22,10 +22,10 @@ import csv
 import dataclasses
 import datetime
 import os
-import shutil
 
 import numpy as np
 
+from mian.dataset_config import install_shipped_config
 from mian.ingest.time_context import time_context
 
 GENDERS = ("F", "M")
@@ -35,8 +35,6 @@ DEVICES = ("ios", "android", "web")
 NETWORKS = ("wifi", "4g", "5g")
 SEASONS = ("winter", "spring", "summer", "autumn")
 DAY_PARTS = ("night", "morning", "afternoon", "evening")  # hours 0-5, 6-11, 12-17, 18-23
-CONFIG_FILE = "dataset.yaml"
-_CONFIG_SOURCE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "configs", "synthetic.yaml")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +87,7 @@ def generate(out_dir: str, config: GeneratorConfig) -> dict:
     items = _write_items(os.path.join(out_dir, "items.csv"), config, rng)
     users = _write_users(os.path.join(out_dir, "users.csv"), config, rng)
     counts = _write_impressions(os.path.join(out_dir, "impressions.csv"), config, effects, items, users, rng)
-    shutil.copyfile(_CONFIG_SOURCE, os.path.join(out_dir, CONFIG_FILE))
+    install_shipped_config("synthetic", out_dir)
     return {"users": config.users, "items": config.items, **counts}
 
 

@@ -148,14 +148,6 @@ class FeatureSpec:
         yield from self.user_fields
         yield from self.context_fields
 
-    @property
-    def item_width(self) -> int:
-        return sum(f.width for f in self.item_fields)
-
-    @property
-    def behavior_width(self) -> int:
-        return sum(self.twin_of(s).width for s in self.sequence_fields)
-
     # -- Keras inputs ----------------------------------------------------------------------------
 
     def input_signature(self) -> dict[str, tuple[tuple[int, ...], str]]:

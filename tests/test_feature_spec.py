@@ -33,7 +33,6 @@ def test_twins_share_the_item_field():
     spec = small_spec()
     assert [f.name for f in spec.twinned_item_fields] == ["item_id", "category"]
     assert spec.mask_field.name == "hist_item_id"
-    assert spec.behavior_width == 16 and spec.item_width == 17
 
 
 @pytest.mark.parametrize(

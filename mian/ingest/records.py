@@ -17,7 +17,6 @@ BAD_TIMESTAMP = "bad_timestamp"
 BAD_LABEL = "bad_label"
 BAD_NUMBER = "bad_number"
 DUPLICATE = "duplicate"
-REASONS = (UNPARSEABLE, MISSING_FIELD, BAD_TIMESTAMP, BAD_LABEL, BAD_NUMBER, DUPLICATE)
 
 
 @dataclasses.dataclass(frozen=True)
