@@ -172,3 +172,18 @@ def test_every_model_overfits_a_small_fixed_batch(spec, hparams, name):
     model.fit(batch, labels, batch_size=64, epochs=100, verbose=0)
     end = model.evaluate(batch, labels, verbose=0, return_dict=True)["loss"]
     assert end < 0.5 * start, (start, end)
+
+
+def test_embedding_l2_penalizes_only_the_rows_a_batch_looks_up(spec, hparams):
+    assert build_model("mian", spec, hparams.replace(embedding_l2=0.0)).losses == []
+    model = build_model("mian", spec, hparams.replace(embedding_l2=1e-3))
+    batch = random_batch(spec, 4, history_lengths=[0, 0, 0, 0])
+    table = next(v for v in model.trainable_variables if "table_gender" in v.name)
+    with tf.GradientTape() as tape:
+        model(batch, training=True)
+        penalty = tf.add_n(model.losses)
+    assert float(penalty) > 0
+    gradient = tf.convert_to_tensor(tape.gradient(penalty, table)).numpy()
+    used = set(batch["gender"].tolist())
+    for row in range(table.shape[0]):
+        assert np.any(gradient[row] != 0) == (row in used), row

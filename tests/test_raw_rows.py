@@ -52,3 +52,9 @@ def test_json_lines_keep_line_numbers_and_name_bad_lines(tmp_path):
         (5, True),
     ]
     assert read[1][2] == "a JSON line must be an object" and read[2][2].startswith("unparseable JSON")
+
+
+def test_a_byte_order_mark_does_not_rename_the_first_column(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("\ufeffuser_id,item_id\nu1,i1\n".encode("utf-8"))
+    assert rows(path, "csv", 10)[1] == [(2, {"user_id": "u1", "item_id": "i1"}, None)]

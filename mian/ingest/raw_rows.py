@@ -57,7 +57,9 @@ def split_file(path: str, file_format: str, lines_per_chunk: int = LINES_PER_CHU
                 offset += len(raw)
                 first_line += 1
                 if raw.strip():
-                    header = tuple(name.strip() for name in next(csv.reader([_decode(raw)])))
+                    # A byte-order mark (as some spreadsheet exports write) is not part of the name.
+                    text = _decode(raw).lstrip("\ufeff")
+                    header = tuple(name.strip() for name in next(csv.reader([text])))
                     break
         if compressed:
             yield Chunk(path, file_format, first_line, offset, None, header)
