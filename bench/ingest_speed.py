@@ -24,24 +24,19 @@ import psutil
 
 def _child(data_dir: str, out_dir: str, beam_args: list[str]) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import apache_beam as beam
-
     from mian.dataset_config import DatasetConfig, config_path
     from mian.ingest import accounting
-    from mian.ingest.pipeline import ingest
+    from mian.ingest.run import rejected_dir, run_to_directory
 
     config = DatasetConfig.load(config_path(data_dir))
     memory = _TreeMemory()
     memory.start()
     start = time.perf_counter()
-    with beam.Pipeline(argv=beam_args) as pipeline:
-        examples_uri, rejected_uri = os.path.join(out_dir, "examples"), os.path.join(out_dir, "rejected")
-        ingest(pipeline, config, data_dir, examples_uri, rejected_uri)
+    stats = run_to_directory(config, data_dir, out_dir, beam_args)
     seconds = time.perf_counter() - start
-    stats = accounting.load_stats(rejected_uri)
     examples = accounting.examples_written(stats)
     try:
-        accounting.check_books(stats, config.max_reject_share, rejected_uri)
+        accounting.check_books(stats, config.max_reject_share, rejected_dir(out_dir))
         books = "balanced"
     except accounting.BooksDoNotBalance as error:
         books = str(error)

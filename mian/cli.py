@@ -44,22 +44,17 @@ def _print_written(counts: dict, out: str) -> None:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    import apache_beam as beam
-
     from mian.dataset_config import DatasetConfig, config_path
     from mian.ingest import accounting
-    from mian.ingest.pipeline import ingest
+    from mian.ingest.run import examples_dir, rejected_dir, run_to_directory
 
     config = DatasetConfig.load(args.dataset_config or config_path(args.data))
-    examples_uri, rejected_uri = os.path.join(args.out, "examples"), os.path.join(args.out, "rejected")
-    with beam.Pipeline(argv=args.beam_args) as pipeline:
-        ingest(pipeline, config, args.data, examples_uri, rejected_uri)
-    stats = accounting.load_stats(rejected_uri)
+    stats = run_to_directory(config, args.data, args.out, args.beam_args)
     print(accounting.summary(stats))
-    print(f"examples in {examples_uri}, rejected rows and counts in {rejected_uri}")
+    print(f"examples in {examples_dir(args.out)}, rejected rows and counts in {rejected_dir(args.out)}")
     try:
-        accounting.check_books(stats, config.max_reject_share, rejected_uri)
-    except accounting.TooManyRejects as error:
+        accounting.check_books(stats, config.max_reject_share, rejected_dir(args.out))
+    except accounting.IngestionCheckFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -4,25 +4,22 @@ import glob
 import json
 import os
 
-import apache_beam as beam
 import tensorflow as tf
 
 from mian.dataset_config import DatasetConfig
-from mian.ingest import accounting
-from mian.ingest.pipeline import SPLITS, ingest, split_dir
+from mian.ingest.pipeline import SPLITS, split_dir
+from mian.ingest.run import examples_dir, rejected_dir, run_to_directory
 
 
 def run_ingestion(data_dir, out_dir, config: DatasetConfig, beam_args=()):
     """Run the pipeline; return (examples by split as feature dicts, rejections, stats)."""
-    examples_uri, rejected_uri = os.path.join(out_dir, "examples"), os.path.join(out_dir, "rejected")
-    with beam.Pipeline(argv=list(beam_args)) as pipeline:
-        ingest(pipeline, config, str(data_dir), examples_uri, rejected_uri)
-    examples = {split: read_examples(split_dir(examples_uri, split)) for split in SPLITS}
+    stats = run_to_directory(config, str(data_dir), str(out_dir), beam_args)
+    examples = {split: read_examples(split_dir(examples_dir(str(out_dir)), split)) for split in SPLITS}
     rejections = []
-    for path in sorted(glob.glob(os.path.join(rejected_uri, "rejected*.jsonl"))):
+    for path in sorted(glob.glob(os.path.join(rejected_dir(str(out_dir)), "rejected*.jsonl"))):
         with open(path) as f:
             rejections += [json.loads(line) for line in f]
-    return examples, rejections, accounting.load_stats(rejected_uri)
+    return examples, rejections, stats
 
 
 def read_examples(directory):

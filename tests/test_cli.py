@@ -23,3 +23,18 @@ def test_models_command_rejects_an_unknown_model(capsys):
 def test_models_command_needs_a_subcommand():
     with pytest.raises(SystemExit):
         main([])
+
+
+def test_ingest_command_writes_examples_and_exits_1_on_too_many_rejects(tmp_path, capsys):
+    from mian.synthetic import GeneratorConfig, generate
+
+    data = tmp_path / "data"
+    generate(str(data), GeneratorConfig(users=20, items=10, days=3, seed=1))
+    assert main(["ingest", "--data", str(data), "--out", str(tmp_path / "ok")]) == 0
+    assert "examples written:" in capsys.readouterr().out
+    assert list((tmp_path / "ok" / "examples" / "Split-train").glob("data_tfrecord-*.gz"))
+
+    with open(data / "impressions.csv", "a") as f:
+        f.writelines(f"u1,i1,{n},2,ios,wifi\n" for n in range(40))  # label 2: rejected
+    assert main(["ingest", "--data", str(data), "--out", str(tmp_path / "bad")]) == 1
+    assert "impressions: 40 of" in capsys.readouterr().err

@@ -12,11 +12,15 @@ from mian.ingest.pipeline import REJECTED_FILE_PREFIX, SPLITS, STATS_FILE
 TABLES = ("impressions", "users", "items")
 
 
-class TooManyRejects(RuntimeError):
+class IngestionCheckFailed(RuntimeError):
+    """The ingestion's output must not be used: see the subclasses."""
+
+
+class TooManyRejects(IngestionCheckFailed):
     """More rows were rejected than the dataset config allows."""
 
 
-class BooksDoNotBalance(RuntimeError):
+class BooksDoNotBalance(IngestionCheckFailed):
     """Impressions were lost: fewer examples and rejections than rows read."""
 
 

@@ -15,6 +15,11 @@ MISSING_IN_HISTORY = ""
 TIMESTAMP_FEATURE = "timestamp"
 
 
+def item_values(impression: dict, config: DatasetConfig) -> dict:
+    """The impressed item's columns, its id included (only the id when the item table lacks it)."""
+    return {config.item_id: impression["item_id"], **(impression["item"] or {})}
+
+
 def to_example(impression: dict, history: list[dict], config: DatasetConfig) -> tf.train.Example:
     """The example of one impression.
 
@@ -24,11 +29,10 @@ def to_example(impression: dict, history: list[dict], config: DatasetConfig) -> 
     an empty column) is written as an empty feature; inside a history, as MISSING_IN_HISTORY.
     """
     features = {}
-    item = impression["item"] or {}
     user = impression["user"] or {}
-    item_values = {config.item_id: impression["item_id"], **item}
+    item = item_values(impression, config)
     for name, kind in config.item_columns.items():
-        features[name] = _feature(kind, [item_values.get(name)])
+        features[name] = _feature(kind, [item.get(name)])
     for column in config.history_columns:
         kind = config.item_columns[column]
         # Every hist_ list keeps one entry per click, so the lists stay aligned step by step.

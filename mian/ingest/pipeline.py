@@ -25,7 +25,7 @@ from apache_beam.metrics import Metrics
 
 from mian.dataset_config import SECONDS_PER_DAY, DatasetConfig
 from mian.ingest import records
-from mian.ingest.examples import to_example
+from mian.ingest.examples import item_values, to_example
 from mian.ingest.history import attach_histories, block_of, click_blocks
 from mian.ingest.raw_rows import read_chunk, split_file
 
@@ -191,12 +191,13 @@ class _KeyedTable(beam.PTransform):
 
         def keep_first(key_and_rows):
             key, occurrences = key_and_rows
-            first, *others = sorted(occurrences, key=lambda o: (o[2], o[3]))
+            first, duplicates = _first_occurrence(
+                occurrences, location=lambda o: (o[2], o[3]), text=lambda o: o[4], table=table,
+                field=key_column,
+            )  # fmt: skip
             yield key, first[1]
-            for _, _, file, line, text in others:
-                yield beam.pvalue.TaggedOutput(
-                    "duplicate", records.duplicate(table, file, line, text, key_column, first[2:4])
-                )
+            for rejection in duplicates:
+                yield beam.pvalue.TaggedOutput("duplicate", rejection)
 
         deduped = (
             valid
@@ -211,22 +212,24 @@ class _KeepFirstImpression(beam.DoFn):
     """Of impressions with the same user, item and second, keep the first (by file and line)."""
 
     def process(self, key_and_impressions):
-        _, impressions = key_and_impressions
-        first, *others = sorted(impressions, key=lambda r: (r["file"], r["line"]))
+        first, duplicates = _first_occurrence(
+            key_and_impressions[1],
+            location=lambda r: (r["file"], r["line"]),
+            text=lambda r: r["text"],
+            table="impressions",
+            field="user_id, item_id, timestamp",
+        )
         # The raw text is kept only to quote in a duplicate's rejection.
         yield {k: v for k, v in first.items() if k != "text"}
-        for other in others:
-            yield beam.pvalue.TaggedOutput(
-                "duplicate",
-                records.duplicate(
-                    "impressions",
-                    other["file"],
-                    other["line"],
-                    other["text"],
-                    "user_id, item_id, timestamp",
-                    (first["file"], first["line"]),
-                ),
-            )
+        for rejection in duplicates:
+            yield beam.pvalue.TaggedOutput("duplicate", rejection)
+
+
+def _first_occurrence(occurrences, location, text, table: str, field: str):
+    """The occurrence that comes first by (file, line), and a duplicate rejection for each other."""
+    first, *others = sorted(occurrences, key=location)
+    kept = location(first)
+    return first, [records.duplicate(table, *location(o), text(o), field, kept) for o in others]
 
 
 def _join(impression: dict, users: dict, items: dict) -> dict:
@@ -248,11 +251,11 @@ def _unknown_ids(impression: dict):
 
 def _click_keys(impression: dict, config: DatasetConfig):
     """A click keyed by every (user, block) whose impressions may hold it in their history."""
-    item_values = {config.item_id: impression["item_id"], **(impression["item"] or {})}
+    values = item_values(impression, config)
     click = {
         "ts": impression["ts"],
         "order": (impression["file"], impression["line"]),
-        "values": {c: item_values.get(c) for c in config.history_columns},
+        "values": {c: values.get(c) for c in config.history_columns},
     }
     for block in click_blocks(impression["ts"], config.history_window_days):
         yield (impression["user_id"], block), ("click", click)

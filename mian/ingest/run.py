@@ -1,0 +1,27 @@
+"""Running the ingestion on its own (the command line, benchmarks, tests), outside a TFX pipeline."""
+
+from __future__ import annotations
+
+import os
+
+import apache_beam as beam
+
+from mian.dataset_config import DatasetConfig
+from mian.ingest import accounting
+from mian.ingest.pipeline import ingest
+
+
+def examples_dir(out_dir: str) -> str:
+    return os.path.join(out_dir, "examples")
+
+
+def rejected_dir(out_dir: str) -> str:
+    return os.path.join(out_dir, "rejected")
+
+
+def run_to_directory(config: DatasetConfig, data_dir: str, out_dir: str, beam_args=()) -> dict[str, int]:
+    """Run the ingestion in a Beam pipeline of its own, into out_dir/examples and out_dir/rejected;
+    return the counts it wrote (see accounting)."""
+    with beam.Pipeline(argv=list(beam_args)) as pipeline:
+        ingest(pipeline, config, data_dir, examples_dir(out_dir), rejected_dir(out_dir))
+    return accounting.load_stats(rejected_dir(out_dir))
