@@ -19,7 +19,7 @@ $(INSTALLED): $(BIN)/python requirements.txt constraints.txt pyproject.toml
 	touch $@
 
 run: $(INSTALLED)
-	$(BIN)/mian models
+	$(BIN)/mian run
 
 test: lint unit
 

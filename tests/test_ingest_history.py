@@ -34,3 +34,10 @@ def test_a_click_is_sent_to_the_block_of_every_impression_that_may_see_it(click_
     impression_ts = click_ts + delay
     if click_ts < impression_ts <= click_ts + window_days * SECONDS_PER_DAY:
         assert block_of(impression_ts, window_days) in blocks
+
+
+def test_history_buckets_are_the_paper_s_inactive_short_medium_and_long():
+    from mian.ingest.examples import history_bucket
+
+    names = [history_bucket(n) for n in (0, 1, 5, 6, 20, 21, 30)]
+    assert names == ["0", "1-5", "1-5", "6-20", "6-20", ">20", ">20"]

@@ -7,6 +7,7 @@ import pytest
 
 from mian.dataset_config import DatasetConfig
 from mian.ingest import accounting
+from mian.ingest.examples import history_bucket
 from mian.synthetic import GeneratorConfig, generate
 from tests.ingest_helpers import run_ingestion
 
@@ -192,6 +193,7 @@ def test_no_example_has_a_click_from_its_own_moment_or_later(generated_logs, tmp
         ]
         assert example["hist_item_id"] == [item for _, _, item in earlier]
         assert example["hist_len"] == [len(earlier)]
+        assert example["hist_len_bucket"] == [history_bucket(len(earlier))]
         ties += any(c[0] == ts for c in clicks.get(user, []))
     assert ties > 10, "the logs should hold clicks at the same second as other impressions"
     assert stats["impressions.read"] == accounting.examples_written(stats)

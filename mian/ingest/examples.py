@@ -13,6 +13,19 @@ USER_ID_FEATURE = "user_id"
 # The value of a clicked item's column that its item table lacks (its numerical twin gets 0.0).
 MISSING_IN_HISTORY = ""
 TIMESTAMP_FEATURE = "timestamp"
+# The history-length bucket each example is sliced by in evaluation: no history (the paper's inactive
+# users, section 4.4), short, medium and long histories.
+HISTORY_BUCKET_FEATURE = "hist_len_bucket"
+HISTORY_BUCKETS = ((0, "0"), (5, "1-5"), (20, "6-20"))
+LONGEST_HISTORY_BUCKET = ">20"
+
+
+def history_bucket(length: int) -> str:
+    """The bucket name of a history of `length` clicks: 0, 1-5, 6-20 or >20."""
+    for upper, name in HISTORY_BUCKETS:
+        if length <= upper:
+            return name
+    return LONGEST_HISTORY_BUCKET
 
 
 def item_values(impression: dict, config: DatasetConfig) -> dict:
@@ -24,7 +37,7 @@ def to_example(impression: dict, history: list[dict], config: DatasetConfig) -> 
     """The example of one impression.
 
     Candidate item fields, `hist_<column>` lists (newest first, variable length, no padding), the
-    history length, user fields, context fields (the impression's columns and the derived time
+    history length and its bucket, user fields, context fields (the impression's columns and the derived time
     context), the 0/1 label, and the user id and timestamp. A value that is missing (an unknown user,
     an empty column) is written as an empty feature; inside a history, as MISSING_IN_HISTORY.
     """
@@ -40,6 +53,7 @@ def to_example(impression: dict, history: list[dict], config: DatasetConfig) -> 
         values = [click["values"].get(column) for click in history]
         features[config.history_feature(column)] = _feature(kind, [blank if v is None else v for v in values])
     features[HISTORY_LENGTH_FEATURE] = _int64([len(history)])
+    features[HISTORY_BUCKET_FEATURE] = _bytes([history_bucket(len(history))])
     for name, kind in config.user_columns.items():
         features[name] = _feature(kind, [user.get(name)])
     context = {**impression["context"], **time_context(impression["ts"])}

@@ -1,0 +1,74 @@
+"""The Evaluator's TFMA config: metrics, slices and the gates that decide the blessing.
+
+The candidate is scored on the raw `test` split through its `serving_default` signature. Metrics:
+AUC, logloss (binary cross-entropy), calibration (mean prediction / mean label), the calibration
+plot and the example count. Slices: overall, by history-length bucket (0, 1-5, 6-20, >20 clicks; the
+paper's inactive users have none), by the first user field (gender in the shipped datasets) and by
+hour of day. Gates, on the overall AUC: above an absolute floor, and no more than `max_auc_drop`
+below the last blessed model (the baseline; without one, only the floor applies).
+"""
+
+from __future__ import annotations
+
+import json
+
+import tensorflow_model_analysis as tfma
+
+from mian.dataset_config import DatasetConfig
+from mian.export import PROBABILITY
+from mian.ingest.examples import HISTORY_BUCKET_FEATURE
+from mian.pipeline_config import GateConfig
+
+AUC = "auc"
+LOGLOSS = "logloss"
+HOUR = "hour"
+
+
+def slice_features(config: DatasetConfig) -> list[str]:
+    """The features the test metrics are sliced by, each on its own."""
+    features = [HISTORY_BUCKET_FEATURE]
+    if config.user_columns:
+        features.append(next(iter(config.user_columns)))
+    if HOUR in config.derived_context:
+        features.append(HOUR)
+    return features
+
+
+def eval_config(config: DatasetConfig, gates: GateConfig) -> tfma.EvalConfig:
+    auc_gate = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": gates.auc_floor}),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -gates.max_auc_drop}
+        ),
+    )
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(
+                signature_name="serving_default", label_key=config.label, prediction_key=PROBABILITY
+            )
+        ],
+        metrics_specs=[
+            tfma.MetricsSpec(
+                metrics=[
+                    tfma.MetricConfig(class_name="ExampleCount"),
+                    tfma.MetricConfig(
+                        class_name="AUC",
+                        config=json.dumps({"name": AUC}),
+                        # The gate looks at the whole test split; small slices are reported, not gated.
+                        per_slice_thresholds=[
+                            tfma.PerSliceMetricThreshold(
+                                slicing_specs=[tfma.SlicingSpec()], threshold=auc_gate
+                            )
+                        ],
+                    ),
+                    tfma.MetricConfig(class_name="BinaryCrossentropy", config=json.dumps({"name": LOGLOSS})),
+                    tfma.MetricConfig(class_name="Calibration"),
+                    tfma.MetricConfig(class_name="MeanLabel"),
+                    tfma.MetricConfig(class_name="MeanPrediction"),
+                    tfma.MetricConfig(class_name="CalibrationPlot"),
+                ]
+            )
+        ],
+        slicing_specs=[tfma.SlicingSpec()]
+        + [tfma.SlicingSpec(feature_keys=[feature]) for feature in slice_features(config)],
+    )

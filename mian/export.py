@@ -1,0 +1,101 @@
+"""The serving SavedModel: the Transform graph and the trained model behind three signatures.
+
+- `serving_default`: serialized raw tf.Examples (`examples`) -> `probability` [batch, 1]. Clients send
+  raw ids and strings; the TF Transform graph inside maps them to the model's ids.
+- `serving_raw`: named raw feature tensors, for gRPC Predict clients that do not build tf.Examples:
+  every scalar field as a [batch] tensor (string, or float32 for numbers), every history field as a
+  [batch, steps] tensor padded with anything, and `hist_len` [batch] (int64) saying how many of the
+  steps are real. -> `probability`.
+- `attention` (MIAN only): serialized raw tf.Examples -> `probability` and MIAN's attention weights
+  (`gim_weights`, `ibim_weights`, `iuim_weights`, `icim_weights`; see mian_keras.attention_model).
+
+The SavedModel is a plain tf.Module: TF Serving, TFMA and `tf.saved_model.load` need no project code.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras as keras
+
+from mian.dataset_config import HISTORY_LENGTH_FEATURE, DatasetConfig
+from mian_keras import attention_model
+from mian_keras.feature_spec import NUMERICAL
+
+EXAMPLES_INPUT = "examples"
+PROBABILITY = "probability"
+RAW_SIGNATURE = "serving_raw"
+ATTENTION_SIGNATURE = "attention"
+
+
+def raw_input_fields(config: DatasetConfig) -> dict[str, str]:
+    """{raw feature: kind} of every raw feature the model reads (labels and audit fields excluded)."""
+    fields = dict(config.item_columns)
+    fields.update({config.history_feature(c): config.item_columns[c] for c in config.history_columns})
+    fields.update(config.user_columns)
+    fields.update(config.context_fields)
+    return fields
+
+
+def export_serving_model(
+    model: keras.Model, tft_output: tft.TFTransformOutput, config: DatasetConfig, export_dir: str
+) -> None:
+    module = tf.Module()
+    module.model = model
+    module.tft_layer = tft_output.transform_features_layer()
+    fields = raw_input_fields(config)
+    parse_spec = {k: v for k, v in tft_output.raw_feature_spec().items() if k in fields}
+    model_inputs = list(model.input)
+    histories = {config.history_feature(c) for c in config.history_columns}
+
+    def transformed(raw: dict) -> dict:
+        features = module.tft_layer(raw)
+        return {name: features[name] for name in model_inputs}
+
+    examples_spec = tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)
+
+    @tf.function(input_signature=[examples_spec])
+    def serve_examples(examples):
+        features = transformed(tf.io.parse_example(examples, parse_spec))
+        return {PROBABILITY: tf.sigmoid(module.model(features, training=False))}
+
+    raw_spec = {
+        name: tf.TensorSpec(
+            [None, None] if name in histories else [None],
+            tf.float32 if kind == NUMERICAL else tf.string,
+            name=name,
+        )
+        for name, kind in fields.items()
+    }
+    raw_spec[HISTORY_LENGTH_FEATURE] = tf.TensorSpec([None], tf.int64, name=HISTORY_LENGTH_FEATURE)
+
+    @tf.function(input_signature=[raw_spec])
+    def serve_raw(features):
+        lengths = features[HISTORY_LENGTH_FEATURE]
+        ones = tf.ones_like(lengths)
+        # The same sparse layout parse_example gives: one value per scalar, hist_len values per history.
+        raw = {
+            name: tf.RaggedTensor.from_tensor(
+                value if name in histories else value[:, tf.newaxis],
+                lengths=lengths if name in histories else ones,
+            ).to_sparse()
+            for name, value in features.items()
+            if name != HISTORY_LENGTH_FEATURE
+        }
+        return {PROBABILITY: tf.sigmoid(module.model(transformed(raw), training=False))}
+
+    signatures = {
+        "serving_default": serve_examples.get_concrete_function(),
+        RAW_SIGNATURE: serve_raw.get_concrete_function(),
+    }
+    explained = attention_model(model)
+    if len(explained.outputs) > 1:  # MIAN: the probability and at least one module's weights
+        module.attention_model = explained
+
+        @tf.function(input_signature=[examples_spec])
+        def serve_attention(examples):
+            features = transformed(tf.io.parse_example(examples, parse_spec))
+            return module.attention_model(features, training=False)
+
+        signatures[ATTENTION_SIGNATURE] = serve_attention.get_concrete_function()
+    tf.saved_model.save(module, export_dir, signatures=signatures)

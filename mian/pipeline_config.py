@@ -1,0 +1,160 @@
+"""The pipeline config: one file that says what data to read, what to train, how to gate and where to write.
+
+A YAML (or JSON) file with these keys, all optional but `data_dir`:
+
+    pipeline_name: mian
+    data_dir: DIR                 # the raw tables
+    synthetic_data: {users: 1000, items: 500, days: 30, seed: 0}   # generate them there when missing
+    dataset_config: FILE          # default: DATA_DIR/dataset.yaml
+    schema: FILE                  # default: schema/<dataset name>/schema.pbtxt in this repo
+    output_root: runs             # pipeline artifacts, MLMD, serving models and logs go under it
+    serving_dir: DIR              # default: OUTPUT_ROOT/serving; models go to SERVING_DIR/<model>/<version>
+    training: {model: mian, hparams: {...}, epochs: 10, batch_size: 256, patience: 2, steps_per_epoch: null}
+    vocabulary: {top_k: null, frequency_threshold: 0, oov_buckets: 10}
+    gates: {auc_floor: 0.55, max_auc_drop: 0.01}
+    beam_args: [--direct_num_workers=1]
+    enable_cache: true
+
+Relative paths are taken from the directory `mian run` is started in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import yaml
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCHEMA_ROOT = os.path.join(_REPO, "schema")
+SCHEMA_FILE = "schema.pbtxt"
+
+
+def default_config_path() -> str:
+    """The shipped pipeline config: the synthetic click logs, MIAN, the default gates."""
+    return os.path.join(_REPO, "configs", "pipeline.yaml")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """What the Trainer trains. `batch_size` is per replica: the global batch is it times the replicas.
+
+    Training runs `epochs` passes over the train split (or `steps_per_epoch` steps each, when set), and
+    stops early when the eval AUC has not improved for `patience` epochs, keeping the best weights.
+    """
+
+    model: str = "mian"
+    hparams: dict = dataclasses.field(default_factory=dict)
+    epochs: int = 10
+    batch_size: int = 256
+    patience: int = 2
+    steps_per_epoch: int | None = None
+
+    def __post_init__(self):
+        if self.epochs < 1 or self.batch_size < 1 or self.patience < 0:
+            raise ValueError("training: epochs and batch_size must be >= 1 and patience >= 0")
+        if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
+            raise ValueError("training: steps_per_epoch must be >= 1 when set")
+
+
+@dataclasses.dataclass(frozen=True)
+class VocabularyConfig:
+    """Transform's vocabularies: keep the `top_k` most frequent values (all when None) seen at least
+    `frequency_threshold` times in the train split; unseen values hash into `oov_buckets` extra ids."""
+
+    top_k: int | None = None
+    frequency_threshold: int = 0
+    oov_buckets: int = 10
+
+    def __post_init__(self):
+        if self.oov_buckets < 1:
+            raise ValueError("vocabulary: oov_buckets must be >= 1, so that unseen values have an id")
+        if self.top_k is not None and self.top_k < 1:
+            raise ValueError("vocabulary: top_k must be >= 1 when set")
+
+
+@dataclasses.dataclass(frozen=True)
+class GateConfig:
+    """The Evaluator's gates on the test split's AUC: above `auc_floor`, and not below the last blessed
+    model's AUC by more than `max_auc_drop`."""
+
+    auc_floor: float = 0.55
+    max_auc_drop: float = 0.01
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    data_dir: str
+    pipeline_name: str = "mian"
+    synthetic_data: dict | None = None
+    dataset_config: str = ""
+    schema: str = ""
+    output_root: str = "runs"
+    serving_dir: str = ""
+    training: TrainingConfig = TrainingConfig()
+    vocabulary: VocabularyConfig = VocabularyConfig()
+    gates: GateConfig = GateConfig()
+    beam_args: tuple = ("--direct_num_workers=1",)
+    enable_cache: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "beam_args", tuple(self.beam_args))
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> PipelineConfig:
+        raw = dict(raw)
+        for key, kind in (
+            ("training", TrainingConfig),
+            ("vocabulary", VocabularyConfig),
+            ("gates", GateConfig),
+        ):
+            if isinstance(raw.get(key), dict):
+                raw[key] = kind(**raw[key])
+        return cls(**raw)
+
+    @classmethod
+    def load(cls, path: str) -> PipelineConfig:
+        with open(path) as f:
+            raw = yaml.safe_load(f) if path.endswith((".yaml", ".yml")) else json.load(f)
+        try:
+            return cls.from_dict(raw)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{path}: {error}") from error
+
+    def replace(self, **changes) -> PipelineConfig:
+        return dataclasses.replace(self, **changes)
+
+    def prepare_data(self) -> None:
+        """Generate the synthetic click logs into `data_dir` when the config asks for them and they
+        are not there yet."""
+        from mian.dataset_config import config_path
+        from mian.synthetic import GeneratorConfig, generate
+
+        if self.synthetic_data is not None and not os.path.exists(config_path(self.data_dir)):
+            generate(self.data_dir, GeneratorConfig(**self.synthetic_data))
+
+    # -- where things are -------------------------------------------------------------------------
+
+    def dataset(self):
+        """The DatasetConfig (imported here: this module stays light for `mian run`'s start)."""
+        from mian.dataset_config import DatasetConfig, config_path
+
+        return DatasetConfig.load(self.dataset_config or config_path(self.data_dir))
+
+    def schema_path(self) -> str:
+        return self.schema or os.path.join(SCHEMA_ROOT, self.dataset().name, SCHEMA_FILE)
+
+    @property
+    def pipeline_root(self) -> str:
+        return os.path.join(os.path.abspath(self.output_root), "pipelines", self.pipeline_name)
+
+    @property
+    def metadata_path(self) -> str:
+        return os.path.join(os.path.abspath(self.output_root), "metadata", f"{self.pipeline_name}.sqlite")
+
+    @property
+    def model_serving_dir(self) -> str:
+        """Where the Pusher writes versions of the model: <serving_dir>/<model>/<version>/."""
+        serving = self.serving_dir or os.path.join(self.output_root, "serving")
+        return os.path.join(os.path.abspath(serving), self.training.model)

@@ -1,0 +1,189 @@
+"""What a pipeline run did, read back from ML Metadata: component states, test metrics, gate, push.
+
+MLMD is the record every TFX orchestrator keeps, so the report needs nothing from the run's process:
+the latest `pipeline_run` context of the pipeline holds one execution per component (COMPLETE, CACHED
+or FAILED), and their output events lead to the Evaluator's evaluation and blessing and the Pusher's
+pushed model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import tensorflow_model_analysis as tfma
+from ml_metadata.proto import metadata_store_pb2
+from tfx.orchestration import metadata
+
+from mian.eval_config import AUC, LOGLOSS
+
+_STATES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}
+_REPORTED = ("example_count", AUC, LOGLOSS, "calibration")
+
+
+@dataclasses.dataclass(frozen=True)
+class ComponentRun:
+    component: str
+    state: str  # COMPLETE / CACHED / FAILED / RUNNING ...
+    seconds: float  # from the execution's creation to its last update
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("COMPLETE", "CACHED", "FAILED", "CANCELED")
+
+
+@dataclasses.dataclass
+class RunReport:
+    components: list[ComponentRun]  # in the order they ran
+    metrics: dict[tuple, dict[str, float]]  # slice (() overall, or ((feature, value),)) -> metrics
+    blessed: bool | None  # None: the Evaluator did not run
+    gate_failures: list[str]
+    pushed_path: str | None
+
+    @property
+    def overall(self) -> dict[str, float]:
+        return self.metrics.get((), {})
+
+
+def latest_run(store, pipeline_name: str, since_ms: int = 0):
+    """The pipeline's newest `pipeline_run` context created at or after `since_ms`, or None."""
+    runs = [
+        c
+        for c in store.get_contexts_by_type("pipeline_run")
+        if c.create_time_since_epoch >= since_ms and _belongs_to(store, c, pipeline_name)
+    ]
+    return max(runs, key=lambda c: (c.create_time_since_epoch, c.id), default=None)
+
+
+def component_runs(store, run, pipeline_name: str) -> list[tuple[ComponentRun, object]]:
+    """(ComponentRun, MLMD execution) of every component of `run`, in the order they started."""
+    runs = []
+    for execution in sorted(store.get_executions_by_context(run.id), key=lambda e: e.id):
+        seconds = (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
+        state = _STATES.get(execution.last_known_state, "UNKNOWN")
+        runs.append((ComponentRun(_node_id(store, execution, pipeline_name), state, seconds), execution))
+    return runs
+
+
+def read_report(metadata_path: str, pipeline_name: str) -> RunReport:
+    """The report of the pipeline's latest run recorded in the SQLite MLMD at `metadata_path`."""
+    config = metadata.sqlite_metadata_connection_config(metadata_path)
+    with metadata.Metadata(config) as handle:
+        store = handle.store
+        run = latest_run(store, pipeline_name)
+        if run is None:
+            raise LookupError(f"no run of pipeline {pipeline_name!r} in {metadata_path}")
+        components, outputs = [], {}
+        for component, execution in component_runs(store, run, pipeline_name):
+            components.append(component)
+            outputs[component.component] = _outputs(store, execution.id)
+    evaluation = outputs.get("Evaluator", {}).get("evaluation")
+    blessing = outputs.get("Evaluator", {}).get("blessing")
+    pushed = outputs.get("Pusher", {}).get("pushed_model")
+    metrics, failures = ({}, [])
+    if evaluation is not None:
+        metrics = _metrics(evaluation.uri)
+        failures = _gate_failures(evaluation.uri)
+    blessed = None if blessing is None else bool(blessing.custom_properties["blessed"].int_value)
+    pushed_path = None
+    if pushed is not None and pushed.custom_properties["pushed"].int_value:
+        pushed_path = pushed.custom_properties["pushed_destination"].string_value
+    return RunReport(components, metrics, blessed, failures, pushed_path)
+
+
+def _belongs_to(store, run_context, pipeline_name: str) -> bool:
+    parents = store.get_parent_contexts_by_context(run_context.id)
+    return any(p.name == pipeline_name for p in parents)
+
+
+def _node_id(store, execution, pipeline_name: str) -> str:
+    """The component id, from the execution's node context `<pipeline>.<component id>`."""
+    prefix = f"{pipeline_name}."
+    names = [c.name for c in store.get_contexts_by_execution(execution.id)]
+    return next((n[len(prefix) :] for n in names if n.startswith(prefix)), str(execution.id))
+
+
+def _outputs(store, execution_id: int) -> dict:
+    """{output key: artifact} of an execution (a cached execution's events lead to the reused ones)."""
+    outputs = {}
+    output_types = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
+    for event in store.get_events_by_execution_ids([execution_id]):
+        if event.type in output_types and event.path.steps:
+            (artifact,) = store.get_artifacts_by_id([event.artifact_id])
+            outputs[event.path.steps[0].key] = artifact
+    return outputs
+
+
+def _metrics(uri: str) -> dict[tuple, dict[str, float]]:
+    metrics = {}
+    for per_slice in tfma.load_metrics(uri):
+        key = tuple(
+            (s.column, s.bytes_value.decode() if s.HasField("bytes_value") else s.int64_value)
+            for s in per_slice.slice_key.single_slice_keys
+        )
+        # With a baseline, TFMA also reports the baseline's metrics and the differences: keep the
+        # candidate's own.
+        values = {
+            kv.key.name: kv.value.double_value.value
+            for kv in per_slice.metric_keys_and_values
+            if kv.value.HasField("double_value")
+            and kv.key.model_name in ("", "candidate")
+            and not kv.key.is_diff
+        }
+        metrics[key] = {k: v for k, v in values.items() if k in _REPORTED}
+    return metrics
+
+
+def _gate_failures(uri: str) -> list[str]:
+    result = tfma.load_validation_result(uri)
+    failures = []
+    for per_slice in result.metric_validations_per_slice:
+        for failure in per_slice.failures:
+            threshold = failure.metric_threshold
+            if threshold.HasField("value_threshold"):
+                rule = f">= {threshold.value_threshold.lower_bound.value:g} (floor)"
+            else:
+                rule = (
+                    f"no drop beyond {-threshold.change_threshold.absolute.value:g} against the blessed model"
+                )
+            diff = " change" if failure.metric_key.is_diff else ""
+            failures.append(
+                f"{failure.metric_key.name}{diff} {failure.metric_value.double_value.value:.4f} fails {rule}"
+            )
+    return failures
+
+
+def format_report(report: RunReport, slice_features: list[str]) -> str:
+    lines = ["", f"{'component':<32} {'status':<10} {'seconds':>8}"]
+    for run in report.components:
+        lines.append(f"{run.component:<32} {run.state:<10} {run.seconds:>8.1f}")
+    if report.overall:
+        lines += ["", "test split:"]
+        lines.append(_metrics_line("overall", report.overall))
+        for feature in slice_features:
+            slices = [(k, v) for k, v in report.metrics.items() if k and k[0][0] == feature]
+            for key, values in sorted(slices, key=lambda kv: _natural(kv[0][0][1])):
+                lines.append(_metrics_line(f"{feature}={key[0][1]}", values))
+    if report.blessed is None:
+        lines.append("\ngate: the Evaluator did not run")
+    elif report.blessed:
+        lines.append("\ngate: BLESSED")
+    else:
+        lines.append("\ngate: NOT blessed: " + "; ".join(report.gate_failures))
+    lines.append(
+        f"pushed: {report.pushed_path}" if report.pushed_path else "pushed: nothing (no blessed model)"
+    )
+    return "\n".join(lines)
+
+
+def _natural(value) -> tuple:
+    """Numbers in numeric order (hour 2 before hour 10), then the other values."""
+    text = str(value)
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
+
+def _metrics_line(name: str, values: dict) -> str:
+    nan = float("nan")
+    return (
+        f"  {name:<24} AUC {values.get(AUC, nan):.4f}  logloss {values.get(LOGLOSS, nan):.4f}"
+        f"  calibration {values.get('calibration', nan):.3f}  examples {values.get('example_count', 0):,.0f}"
+    )

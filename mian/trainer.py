@@ -1,0 +1,153 @@
+"""The Trainer's run_fn: a registry model trained under MirroredStrategy on Transform's output.
+
+The model is chosen by name (`mian`, `din`, ... see mian_keras.MODELS), built and compiled inside the
+strategy's scope, fed from tf.data with prefetch, stopped early on the eval split's AUC (keeping the
+best epoch's weights), logged to TensorBoard, and checkpointed by BackupAndRestore so that a killed
+Trainer that is run again resumes from its last finished epoch. The trained weights, the feature spec
+and the hyperparameters are kept in the run directory (`load_trained_model` rebuilds the model from
+them); the SavedModel for serving is written by mian.export.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Callable
+
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras as keras
+from tfx_bsl.public import tfxio
+
+from mian.dataset_config import DatasetConfig
+from mian.export import export_serving_model
+from mian.pipeline_config import TrainingConfig
+from mian.transform import DATASET_CONFIG_KEY, model_feature_spec
+from mian_keras import FeatureSpec, HParams, build_model, compile_model
+
+# Keys of the Trainer component's custom_config, next to the Transform's.
+TRAINING_KEY = "training"
+BACKUP_ROOT_KEY = "backup_root"
+
+WEIGHTS = "weights/best"
+SPEC_FILE = "feature_spec.json"
+HPARAMS_FILE = "hparams.json"
+HISTORY_FILE = "history.json"
+
+# (global batch size, epochs or None for repeating) -> dataset of (features, label) batches.
+DatasetFn = Callable[[int, "int | None"], tf.data.Dataset]
+
+
+def trainer_custom_config(transform_config: dict, training: TrainingConfig, backup_root: str) -> dict:
+    return {**transform_config, TRAINING_KEY: dataclasses.asdict(training), BACKUP_ROOT_KEY: backup_root}
+
+
+def distribution_strategy() -> tf.distribute.MirroredStrategy:
+    """Mirrored over every GPU, or else over every logical CPU device (one, unless the CPU was split)."""
+    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy(devices=[d.name for d in devices])
+
+
+def run_fn(fn_args) -> None:
+    """TFX Trainer entry point (see pipeline/module_file.py)."""
+    config = fn_args.custom_config
+    training = TrainingConfig(**config[TRAINING_KEY])
+    tft_output = tft.TFTransformOutput(fn_args.transform_output)
+    spec = model_feature_spec(tft_output, config)
+    schema = tft_output.transformed_metadata.schema
+
+    def dataset_fn(files: list[str]) -> DatasetFn:
+        def make(batch_size: int, epochs: int | None) -> tf.data.Dataset:
+            options = tfxio.TensorFlowDatasetOptions(
+                batch_size=batch_size, label_key=spec.label, num_epochs=epochs, shuffle=epochs != 1
+            )
+            dataset = fn_args.data_accessor.tf_dataset_factory(files, options, schema)
+            return dataset.map(_label_column).prefetch(tf.data.AUTOTUNE)
+
+        return make
+
+    # A killed Trainer run again sees the same inputs and settings, hence the same backup directory.
+    key = json.dumps([fn_args.transform_output, fn_args.train_files, config[TRAINING_KEY]], sort_keys=True)
+    backup_dir = os.path.join(config[BACKUP_ROOT_KEY], hashlib.sha256(key.encode()).hexdigest()[:16])
+    model = train(
+        spec,
+        training,
+        dataset_fn(fn_args.train_files),
+        dataset_fn(fn_args.eval_files),
+        fn_args.model_run_dir,
+        backup_dir,
+    )
+    dataset = DatasetConfig.from_json(config[DATASET_CONFIG_KEY])
+    export_serving_model(model, tft_output, dataset, fn_args.serving_model_dir)
+
+
+def _label_column(features: dict, label: tf.Tensor):
+    return features, tf.reshape(label, [-1, 1])
+
+
+def train(
+    spec: FeatureSpec,
+    training: TrainingConfig,
+    train_data: DatasetFn,
+    eval_data: DatasetFn,
+    run_dir: str,
+    backup_dir: str,
+    strategy: tf.distribute.Strategy | None = None,
+) -> keras.Model:
+    """Train `training.model` on `spec`'s inputs; returns the model with the best eval-AUC weights.
+
+    Writes TensorBoard logs, the weights, feature spec, hyperparameters and per-epoch history to
+    `run_dir`.
+    """
+    strategy = strategy or distribution_strategy()
+    hp = HParams(**training.hparams)
+    global_batch = training.batch_size * strategy.num_replicas_in_sync
+    with strategy.scope():
+        model = build_model(training.model, spec, hp)
+        compile_model(model, hp)
+    repeat = training.steps_per_epoch is not None
+    history = model.fit(
+        train_data(global_batch, None if repeat else 1),
+        validation_data=eval_data(global_batch, 1),
+        epochs=training.epochs,
+        steps_per_epoch=training.steps_per_epoch,
+        callbacks=[
+            keras.callbacks.EarlyStopping(
+                monitor="val_auc", mode="max", patience=training.patience, restore_best_weights=True
+            ),
+            keras.callbacks.TensorBoard(log_dir=os.path.join(run_dir, "tensorboard")),
+            keras.callbacks.BackupAndRestore(backup_dir),
+        ],
+        verbose=2,
+    )
+    model.save_weights(os.path.join(run_dir, WEIGHTS))
+    _write_json(os.path.join(run_dir, SPEC_FILE), spec.to_dict())
+    _write_json(os.path.join(run_dir, HPARAMS_FILE), {"model": training.model, **training.hparams})
+    _write_json(
+        os.path.join(run_dir, HISTORY_FILE),
+        {
+            "replicas": strategy.num_replicas_in_sync,
+            "global_batch_size": global_batch,
+            "epochs": {k: [float(v) for v in values] for k, values in history.history.items()},
+        },
+    )
+    return model
+
+
+def load_trained_model(run_dir: str) -> keras.Model:
+    """The model `train` left in `run_dir`, rebuilt from its feature spec and hyperparameters."""
+    with tf.io.gfile.GFile(os.path.join(run_dir, SPEC_FILE)) as f:
+        spec = FeatureSpec.from_dict(json.load(f))
+    with tf.io.gfile.GFile(os.path.join(run_dir, HPARAMS_FILE)) as f:
+        hparams = json.load(f)
+    model = build_model(hparams.pop("model"), spec, HParams(**hparams))
+    model.load_weights(os.path.join(run_dir, WEIGHTS)).expect_partial()
+    return model
+
+
+def _write_json(path: str, value) -> None:
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    with tf.io.gfile.GFile(path, "w") as f:
+        json.dump(value, f, indent=1, sort_keys=True)

@@ -1,0 +1,1 @@
+"""The mian TFX pipeline: its definition, its module file and its runners (local, Kubeflow V2)."""

@@ -1,0 +1,10 @@
+"""The pipeline's module file: the Transform component's `preprocessing_fn` and the Trainer's `run_fn`.
+
+The components name these functions by their import path (`pipeline.module_file.preprocessing_fn`),
+so the installed package serves them both on this machine and in the pipeline's container image.
+"""
+
+from mian.trainer import run_fn
+from mian.transform import preprocessing_fn
+
+__all__ = ["preprocessing_fn", "run_fn"]

@@ -1,0 +1,124 @@
+"""The pipeline: raw click logs to a blessed, pushed MIAN.
+
+ClickLogExampleGen -> StatisticsGen -> ImportSchemaGen (the curated schema) -> ExampleValidator ->
+AnomaliesGate -> Transform -> Trainer -> Resolver (latest blessed model) -> Evaluator -> Pusher.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import tensorflow as tf
+from tfx import v1 as tfx
+
+from components.anomalies_gate import AnomaliesGate
+from components.click_log_example_gen import ClickLogExampleGen
+from mian.eval_config import eval_config
+from mian.pipeline_config import PipelineConfig
+from mian.trainer import trainer_custom_config
+from mian.transform import transform_custom_config
+
+MODULE = "pipeline.module_file"
+# The components of the pipeline in the order they run.
+COMPONENTS = (
+    "ClickLogExampleGen",
+    "StatisticsGen",
+    "ImportSchemaGen",
+    "ExampleValidator",
+    "AnomaliesGate",
+    "Transform",
+    "Trainer",
+    "latest_blessed_model_resolver",
+    "Evaluator",
+    "Pusher",
+)
+
+
+def staged_schema(schema_path: str, pipeline_root: str) -> str:
+    """A copy of the schema at a path named by its content.
+
+    ImportSchemaGen's cache key is the schema's path: an edited schema at the same path would be
+    served from the cache. A path that changes with the content makes an edit a new execution.
+    """
+    content = tf.io.gfile.GFile(schema_path, "rb").read()
+    staged = os.path.join(pipeline_root, "schema", hashlib.sha256(content).hexdigest()[:16], "schema.pbtxt")
+    if not tf.io.gfile.exists(staged):
+        tf.io.gfile.makedirs(os.path.dirname(staged))
+        tf.io.gfile.copy(schema_path, staged, overwrite=True)
+    return staged
+
+
+def create_components(config: PipelineConfig) -> list:
+    dataset = config.dataset()
+    example_gen = ClickLogExampleGen(input_base=os.path.abspath(config.data_dir), dataset_config=dataset)
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.ImportSchemaGen(
+        schema_file=staged_schema(config.schema_path(), config.pipeline_root)
+    )
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
+    )
+    anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"])
+    transform_config = transform_custom_config(dataset, config.vocabulary)
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
+        preprocessing_fn=f"{MODULE}.preprocessing_fn",
+        custom_config=transform_config,
+    )
+    # No anomaly-free data, no Transform: the gate fails the run before it.
+    transform.add_upstream_node(anomalies_gate)
+    trainer = tfx.components.Trainer(
+        run_fn=f"{MODULE}.run_fn",
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(splits=["train"]),
+        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        custom_config=trainer_custom_config(
+            transform_config, config.training, os.path.join(config.pipeline_root, "trainer_backup")
+        ),
+    )
+    model_resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=model_resolver.outputs["model"],
+        eval_config=eval_config(dataset, config.gates),
+        example_splits=["test"],
+    )
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.model_serving_dir)
+        ),
+    )
+    return [
+        example_gen,
+        statistics_gen,
+        schema_gen,
+        example_validator,
+        anomalies_gate,
+        transform,
+        trainer,
+        model_resolver,
+        evaluator,
+        pusher,
+    ]
+
+
+def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> tfx.dsl.Pipeline:
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=config.pipeline_root,
+        components=create_components(config),
+        enable_cache=config.enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(config.beam_args),
+    )

@@ -1,0 +1,219 @@
+"""The whole pipeline under LocalDagRunner on small synthetic click logs (a few minutes).
+
+One pipeline root serves three runs in order: the first blesses and pushes MIAN, the second (unchanged
+inputs) comes from the cache, the third trains a deliberately bad candidate that must not be pushed.
+A separate run with injected anomalies must stop before Transform.
+"""
+
+import csv
+import glob
+import io
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from mian.dataset_config import HISTORY_LENGTH_FEATURE
+from mian.export import ATTENTION_SIGNATURE, EXAMPLES_INPUT, PROBABILITY, RAW_SIGNATURE, raw_input_fields
+from mian.local_run import run_pipeline
+from mian.pipeline_config import PipelineConfig, TrainingConfig
+from mian.trainer import load_trained_model
+from mian_keras.feature_spec import NUMERICAL
+from pipeline.pipeline import COMPONENTS
+
+TRAINING = TrainingConfig(epochs=4, batch_size=128, patience=1, hparams={"learning_rate": 0.005})
+
+
+def pipeline_config(root, data=None, **changes) -> PipelineConfig:
+    config = PipelineConfig(
+        data_dir=str(data or root / "data"),
+        synthetic_data={"users": 500, "items": 200, "days": 20, "seed": 0},
+        output_root=str(root / "runs"),
+        pipeline_name="mian-test",
+        training=TRAINING,
+    )
+    return config.replace(**changes)
+
+
+def run(config):
+    report, error, log_path = run_pipeline(config, out=io.StringIO())
+    return report, error, log_path
+
+
+def states(report) -> dict:
+    return {c.component: c.state for c in report.components}
+
+
+def versions(config) -> list[str]:
+    return sorted(os.listdir(config.model_serving_dir), key=int)
+
+
+def newest(pattern: str) -> str:
+    return max(glob.glob(pattern), key=lambda p: int(p.rstrip("/").split("/")[-1]))
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return tmp_path_factory.mktemp("pipeline")
+
+
+@pytest.fixture(scope="module")
+def first_run(root):
+    config = pipeline_config(root)
+    report, error, log_path = run(config)
+    assert error is None, open(log_path).read()[-5000:]
+    return config, report, versions(config)
+
+
+@pytest.fixture(scope="module")
+def second_run(first_run):
+    config, _, _ = first_run
+    report, error, _ = run(config)
+    return config, report, error
+
+
+@pytest.fixture(scope="module")
+def bad_run(second_run):
+    config, _, _ = second_run
+    before = versions(config)
+    bad = config.replace(training=TrainingConfig(model="lr", epochs=1, steps_per_epoch=1, batch_size=16))
+    report, error, _ = run(bad)
+    return config, report, error, before
+
+
+def test_every_component_runs_and_mian_is_blessed_and_pushed(first_run):
+    config, report, pushed_versions = first_run
+    assert states(report) == {name: "COMPLETE" for name in COMPONENTS}
+    assert report.blessed is True
+    assert report.overall["auc"] > config.gates.auc_floor
+    assert report.overall["example_count"] > 0
+    # Slices: history buckets, the first user field and the hour of day, each with its own metrics.
+    sliced = {key[0][0] for key in report.metrics if key}
+    assert sliced == {"hist_len_bucket", "gender", "hour"}
+    # TF Serving's layout: <serving_dir>/<model>/<numeric version>/saved_model.pb
+    (version,) = pushed_versions
+    assert report.pushed_path == os.path.join(config.model_serving_dir, version)
+    assert os.path.exists(os.path.join(report.pushed_path, "saved_model.pb"))
+
+
+def _test_examples(config) -> list[bytes]:
+    split = newest(os.path.join(config.pipeline_root, "ClickLogExampleGen", "examples", "*"))
+    files = glob.glob(os.path.join(split, "Split-test", "*.gz"))
+    return [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+
+
+def test_pushed_model_serves_raw_examples_like_the_in_process_model(first_run):
+    config, report, _ = first_run
+    served = tf.saved_model.load(report.pushed_path)
+    examples = _test_examples(config)
+    probabilities = served.signatures["serving_default"](**{EXAMPLES_INPUT: tf.constant(examples)})[
+        PROBABILITY
+    ]
+
+    # In process: the Trainer's model (rebuilt from its run directory) on Transform's own output.
+    model = load_trained_model(newest(os.path.join(config.pipeline_root, "Trainer", "model_run", "*")))
+    transform_dir = newest(os.path.join(config.pipeline_root, "Transform", "transform_graph", "*"))
+    tft_output = tft.TFTransformOutput(transform_dir)
+    transformed_dir = newest(os.path.join(config.pipeline_root, "Transform", "transformed_examples", "*"))
+    files = glob.glob(os.path.join(transformed_dir, "Split-test", "*.gz"))
+    records = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096).get_single_element()
+    features = tf.io.parse_example(records, tft_output.transformed_feature_spec())
+    in_process = tf.sigmoid(model({k: features[k] for k in model.input}, training=False))
+    # Transform writes its split in its own order: compare the two sets of probabilities sorted.
+    assert len(examples) == int(in_process.shape[0])
+    np.testing.assert_allclose(
+        np.sort(probabilities.numpy().ravel()), np.sort(in_process.numpy().ravel()), atol=1e-5
+    )
+
+    # The same examples through the in-process Transform layer, example by example.
+    dataset = config.dataset()
+    parse_spec = {k: v for k, v in tft_output.raw_feature_spec().items() if k in raw_input_fields(dataset)}
+    raw = tf.io.parse_example(tf.constant(examples), parse_spec)
+    expected = tf.sigmoid(model(tft_output.transform_features_layer()(raw), training=False))
+    np.testing.assert_allclose(probabilities.numpy(), expected.numpy(), atol=1e-5)
+
+
+def test_raw_tensor_and_attention_signatures_agree_with_serving_default(first_run):
+    config, report, _ = first_run
+    served = tf.saved_model.load(report.pushed_path)
+    examples = _test_examples(config)[:64]
+    expected = served.signatures["serving_default"](**{EXAMPLES_INPUT: tf.constant(examples)})[PROBABILITY]
+
+    dataset = config.dataset()
+    fields = raw_input_fields(dataset)
+    parsed = [tf.train.Example.FromString(e).features.feature for e in examples]
+    histories = {dataset.history_feature(c) for c in dataset.history_columns}
+    raw = {}
+    for name, kind in fields.items():
+        values = [_values(f[name], kind) for f in parsed]
+        if name in histories:  # padded with junk beyond hist_len, which must be ignored
+            width = max(len(v) for v in values) + 2
+            pad = 7.0 if kind == NUMERICAL else "junk"
+            values = [v + [pad] * (width - len(v)) for v in values]
+        else:
+            values = [v[0] for v in values]
+        raw[name] = tf.constant(values, tf.float32 if kind == NUMERICAL else tf.string)
+    raw[HISTORY_LENGTH_FEATURE] = tf.constant(
+        [f[HISTORY_LENGTH_FEATURE].int64_list.value[0] for f in parsed], tf.int64
+    )
+    from_tensors = served.signatures[RAW_SIGNATURE](**raw)[PROBABILITY]
+    np.testing.assert_allclose(from_tensors.numpy(), expected.numpy(), atol=1e-5)
+
+    attention = served.signatures[ATTENTION_SIGNATURE](**{EXAMPLES_INPUT: tf.constant(examples)})
+    np.testing.assert_allclose(attention[PROBABILITY].numpy(), expected.numpy(), atol=1e-5)
+    np.testing.assert_allclose(attention["gim_weights"].numpy().sum(axis=1), 1.0, atol=1e-5)
+    assert attention["ibim_weights"].shape == (64, dataset.history_length)
+
+
+def _values(feature, kind) -> list:
+    if kind == NUMERICAL:
+        return list(feature.float_list.value)
+    return [v.decode() for v in feature.bytes_list.value]
+
+
+def test_second_run_with_unchanged_inputs_is_served_from_the_cache(second_run):
+    _, report, error = second_run
+    assert error is None
+    cached = states(report)
+    for name in ("ClickLogExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "Transform"):
+        assert cached[name] == "CACHED", cached
+    assert cached["Trainer"] == "CACHED", cached
+
+
+def test_a_bad_candidate_is_not_blessed_and_not_pushed(bad_run):
+    config, report, error, before = bad_run
+    assert error is None
+    assert states(report)["Trainer"] == "COMPLETE"
+    assert report.blessed is False and report.pushed_path is None
+    assert report.gate_failures
+    assert versions(config) == before  # the blessed MIAN stays the newest version
+
+
+def test_anomalies_stop_the_run_before_transform(tmp_path):
+    data = tmp_path / "data"
+    config = pipeline_config(
+        tmp_path, data=data, synthetic_data={"users": 80, "items": 40, "days": 4, "seed": 3}
+    )
+    config.prepare_data()
+    _rewrite(data / "impressions.csv", "device", lambda i, v: "toaster" if i % 10 == 0 else v)
+    _rewrite(data / "users.csv", "gender", lambda i, v: "" if i % 4 == 0 else v)
+
+    report, error, _ = run(config)
+    assert error is not None and "AnomaliesFound" in error
+    assert "feature 'device'" in error and "feature 'gender'" in error
+    ran = states(report)
+    assert ran["AnomaliesGate"] == "FAILED"
+    assert "Transform" not in ran and "Trainer" not in ran and report.pushed_path is None
+
+
+def _rewrite(path, column: str, change) -> None:
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for i, row in enumerate(rows):
+        row[column] = change(i, row[column])
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)

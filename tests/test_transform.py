@@ -1,0 +1,124 @@
+"""The preprocessing_fn under TF Transform's Beam implementation, on hand-made raw examples."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+import tensorflow_transform.beam as tft_beam
+from tensorflow_metadata.proto.v0 import schema_pb2
+from tensorflow_transform.tf_metadata import dataset_metadata
+from tfx.utils import io_utils
+
+from mian.dataset_config import DatasetConfig
+from mian.pipeline_config import SCHEMA_FILE, SCHEMA_ROOT, VocabularyConfig
+from mian.transform import model_feature_spec, preprocessing_fn, transform_custom_config
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+T = 30
+
+
+def raw_example(item, category, price, history=(), gender="F", hour="9", clicked=0):
+    """A raw example as ingestion writes it: one value per scalar field, aligned history lists."""
+    return {
+        "item_id": [item],
+        "category": [category],
+        "brand": ["b"],
+        "price": [price],
+        "hist_item_id": [h for h, _ in history],
+        "hist_category": [c for _, c in history],
+        "hist_brand": ["b"] * len(history),
+        "hist_len": [len(history)],
+        "hist_len_bucket": ["0"],
+        "gender": [gender],
+        "age": ["18-24"],
+        "occupation": ["occ1"],
+        "device": ["ios"],
+        "network": ["wifi"],
+        "hour": [hour],
+        "weekday": ["mon"],
+        "season": ["winter"],
+        "clicked": [clicked],
+        "user_id": ["u1"],
+        "timestamp": [0],
+    }
+
+
+@pytest.fixture(scope="module")
+def transformed(tmp_path_factory):
+    config = DatasetConfig.load(os.path.join(REPO, "configs", "synthetic.yaml"))
+    schema = io_utils.parse_pbtxt_file(
+        os.path.join(SCHEMA_ROOT, config.name, SCHEMA_FILE), schema_pb2.Schema()
+    )
+    custom_config = transform_custom_config(config, VocabularyConfig(oov_buckets=3))
+    long_history = [(f"i{n % 3}", "c1") for n in range(T + 5)]
+    train = [
+        raw_example("i1", "c1", 10.0, history=[("i2", "c2"), ("i3", "c3")], clicked=1),
+        raw_example("i2", "c2", 20.0),
+        raw_example("i3", "c3", 30.0, history=long_history, gender="M", hour="20"),
+    ]
+    serving = [raw_example("i-unseen", "c-unseen", 40.0, history=[("i1", "c1"), ("i-unseen", "c1")])]
+    temp = str(tmp_path_factory.mktemp("tft"))
+    metadata = dataset_metadata.DatasetMetadata(schema)
+    with tft_beam.Context(temp_dir=temp, force_tf_compat_v1=False):
+        (train_out, _), transform_fn = (train, metadata) | tft_beam.AnalyzeAndTransformDataset(
+            lambda inputs: preprocessing_fn(inputs, custom_config), output_record_batches=False
+        )
+        serving_out, _ = ((serving, metadata), transform_fn) | tft_beam.TransformDataset(
+            output_record_batches=False
+        )
+        _ = transform_fn | tft_beam.WriteTransformFn(os.path.join(temp, "transform"))
+    return train_out, serving_out, tft.TFTransformOutput(os.path.join(temp, "transform")), custom_config
+
+
+def test_candidate_and_history_share_one_vocabulary(transformed):
+    train, _, _, _ = transformed
+    ids = {int(e["item_id"]) for e in train}
+    first = train[0]
+    assert list(first["hist_item_id"][:2]) == [int(train[1]["item_id"]), int(train[2]["item_id"])]
+    assert list(first["hist_category"][:2]) == [int(train[1]["category"]), int(train[2]["category"])]
+    assert len(ids) == 3 and all(i >= 1 for i in ids)
+
+
+def test_histories_are_padded_with_zero_and_cut_to_the_newest_t(transformed):
+    train, _, _, _ = transformed
+    first, empty, long = train
+    assert first["hist_item_id"].shape == (T,)
+    assert (first["hist_item_id"][2:] == 0).all() and (first["hist_item_id"][:2] > 0).all()
+    assert (empty["hist_item_id"] == 0).all()
+    # Ingestion lists clicks newest first: the first T of the T + 5 are kept, "i0" leading.
+    assert (long["hist_item_id"] > 0).all()
+    assert long["hist_item_id"][0] == long["hist_item_id"][3] != long["hist_item_id"][1]
+
+
+def test_unseen_values_get_oov_ids_inside_the_vocabulary_size(transformed):
+    train, (served,), tft_output, custom_config = transformed
+    spec = model_feature_spec(tft_output, custom_config)
+    item_size = spec.field("item_id").vocab_size
+    vocabulary = tft_output.vocabulary_by_name("item_id")
+    assert sorted(vocabulary) == [b"i0", b"i1", b"i2", b"i3"]  # candidates and histories together
+    assert item_size == 1 + 4 + 3  # padding, the vocabulary, three OOV buckets
+    assert 5 <= int(served["item_id"]) < item_size
+    assert served["hist_item_id"][0] == int(train[0]["item_id"])  # i1, seen in training
+    assert 5 <= served["hist_item_id"][1] < item_size
+    assert spec.field("gender").vocab_size == 1 + 2 + 3
+
+
+def test_numbers_are_z_scored_with_the_train_split_statistics(transformed):
+    train, (served,), _, _ = transformed
+    prices = np.array([float(e["price"]) for e in train])
+    np.testing.assert_allclose(prices.mean(), 0.0, atol=1e-6)
+    np.testing.assert_allclose(prices.std(), 1.0, atol=1e-5)
+    # 40 with mean 20 and standard deviation sqrt(200/3).
+    np.testing.assert_allclose(float(served["price"]), 20.0 / np.sqrt(200.0 / 3.0), rtol=1e-5)
+
+
+def test_outputs_are_the_feature_spec_inputs_and_the_label(transformed):
+    train, _, tft_output, custom_config = transformed
+    spec = model_feature_spec(tft_output, custom_config)
+    assert set(train[0]) == set(spec.input_signature()) | {spec.label}
+    assert [int(e["clicked"]) for e in train] == [1, 0, 0]
+    feature_spec = tft_output.transformed_feature_spec()
+    assert feature_spec["hist_item_id"].shape == [T] and feature_spec["item_id"].shape == []
+    assert feature_spec["item_id"].dtype == tf.int64 and feature_spec["price"].dtype == tf.float32
