@@ -4,8 +4,8 @@ The candidate is scored on the raw `test` split through its `serving_default` si
 AUC, logloss (binary cross-entropy), calibration (mean prediction / mean label), the calibration
 plot and the example count. Slices: overall, by history-length bucket (0, 1-5, 6-20, >20 clicks; the
 paper's inactive users have none), by the first user field (gender in the shipped datasets) and by
-hour of day. Gates, on the overall AUC: above an absolute floor, and no more than `max_auc_drop`
-below the last blessed model (the baseline; without one, only the floor applies).
+hour of day. Gates, on the overall AUC: above an absolute floor, and no more than `max_auc_drop` below
+the last blessed model (the baseline; without one, only the floor applies).
 """
 
 from __future__ import annotations

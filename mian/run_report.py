@@ -18,6 +18,9 @@ from mian.eval_config import AUC, LOGLOSS
 
 _STATES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}
 _REPORTED = ("example_count", AUC, LOGLOSS, "calibration")
+# The summary leaves out smaller slices (TFMA's output keeps them): an AUC over a handful of examples
+# is noise.
+MIN_SLICE_SIZE = 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,8 +164,12 @@ def format_report(report: RunReport, slice_features: list[str]) -> str:
         lines.append(_metrics_line("overall", report.overall))
         for feature in slice_features:
             slices = [(k, v) for k, v in report.metrics.items() if k and k[0][0] == feature]
-            for key, values in sorted(slices, key=lambda kv: _natural(kv[0][0][1])):
+            shown = [(k, v) for k, v in slices if v.get("example_count", 0) >= MIN_SLICE_SIZE]
+            for key, values in sorted(shown, key=lambda kv: _natural(kv[0][0][1])):
                 lines.append(_metrics_line(f"{feature}={key[0][1]}", values))
+            hidden = len(slices) - len(shown)
+            if hidden:
+                lines.append(f"  ({hidden} {feature} slices under {MIN_SLICE_SIZE} examples not shown)")
     if report.blessed is None:
         lines.append("\ngate: the Evaluator did not run")
     elif report.blessed:

@@ -18,7 +18,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 from tfx import v1 as tfx
 
 from mian.pipeline_config import PipelineConfig, default_config_path
-from pipeline.pipeline import create_pipeline
+from pipeline.mian_pipeline import create_pipeline
 
 
 def local_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:

@@ -5,7 +5,7 @@ import json
 from mian.pipeline_config import PipelineConfig
 from mian.synthetic import GeneratorConfig, generate
 from pipeline.kubeflow_v2_runner import compile_pipeline
-from pipeline.pipeline import COMPONENTS
+from pipeline.mian_pipeline import COMPONENTS
 
 IMAGE = "registry.example.com/mian:test"
 

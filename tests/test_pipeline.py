@@ -21,7 +21,7 @@ from mian.local_run import run_pipeline
 from mian.pipeline_config import PipelineConfig, TrainingConfig
 from mian.trainer import load_trained_model
 from mian_keras.feature_spec import NUMERICAL
-from pipeline.pipeline import COMPONENTS
+from pipeline.mian_pipeline import COMPONENTS
 
 TRAINING = TrainingConfig(epochs=4, batch_size=128, patience=1, hparams={"learning_rate": 0.005})
 
@@ -69,14 +69,14 @@ def first_run(root):
 
 @pytest.fixture(scope="module")
 def second_run(first_run):
-    config, _, _ = first_run
+    config, _, first_versions = first_run
     report, error, _ = run(config)
-    return config, report, error
+    return config, report, error, first_versions
 
 
 @pytest.fixture(scope="module")
 def bad_run(second_run):
-    config, _, _ = second_run
+    config = second_run[0]
     before = versions(config)
     bad = config.replace(training=TrainingConfig(model="lr", epochs=1, steps_per_epoch=1, batch_size=16))
     report, error, _ = run(bad)
@@ -174,12 +174,17 @@ def _values(feature, kind) -> list:
 
 
 def test_second_run_with_unchanged_inputs_is_served_from_the_cache(second_run):
-    _, report, error = second_run
+    config, report, error, first_versions = second_run
     assert error is None
     cached = states(report)
     for name in ("ClickLogExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "Transform"):
         assert cached[name] == "CACHED", cached
     assert cached["Trainer"] == "CACHED", cached
+    # The Evaluator runs again (its baseline is now the first run's model, the same model) and
+    # blesses it; the Pusher finds it already served and copies nothing.
+    assert report.blessed is True
+    assert versions(config) == first_versions
+    assert report.pushed_path == os.path.join(config.model_serving_dir, first_versions[-1])
 
 
 def test_a_bad_candidate_is_not_blessed_and_not_pushed(bad_run):

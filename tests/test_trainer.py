@@ -1,7 +1,8 @@
-"""Training under MirroredStrategy with two replicas (the CPU split into two logical devices).
+"""The Trainer's training loop: MirroredStrategy with two replicas, and resuming a killed training.
 
-TensorFlow fixes its devices when it first initializes, so each configuration trains in a fresh
-process: one with the CPU as one device, one with it split in two. Both train the same model on the
+Two replicas come from the CPU split into two logical devices. TensorFlow fixes its devices when it
+first initializes, so each configuration trains in a fresh process: one with the CPU as one device,
+one with it split in two. Both train the same model on the
 same data from the same seed with the same global batch; the two-replica run must converge like the
 one-replica run.
 """
@@ -81,3 +82,43 @@ def test_two_replicas_train_and_converge_like_one(tmp_path):
     # up to the order of float additions and dropout draws.
     for metric in ("val_auc", "val_loss"):
         assert abs(one["epochs"][metric][-1] - two["epochs"][metric][-1]) < 0.01, (one, two)
+
+
+def test_a_killed_training_resumes_from_its_last_finished_epoch(tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    from mian.pipeline_config import TrainingConfig
+    from mian.trainer import HISTORY_FILE, train
+    from mian_keras.random_batch import planted_labels, random_batch
+    from tests.conftest import small_spec
+
+    spec = small_spec()
+    features = random_batch(spec, 512, seed=1)
+    labels = planted_labels(features, seed=1)
+    training = TrainingConfig(model="lr", epochs=5, batch_size=64, steps_per_epoch=4, patience=5)
+
+    def data(crash_after: int | None):
+        def make(batch_size, epochs):
+            ds = tf.data.Dataset.from_tensor_slices((features, labels)).batch(batch_size)
+            ds = ds.repeat() if epochs is None else ds
+            if crash_after is None:
+                return ds
+            # The process "dies" in the middle of the third epoch.
+            return ds.enumerate().map(
+                lambda i, batch: (tf.debugging.assert_less(i, np.int64(crash_after)), batch)[1]
+            )
+
+        return make
+
+    backup = str(tmp_path / "backup")
+    try:
+        train(spec, training, data(crash_after=10), data(None), str(tmp_path / "run1"), backup)
+    except tf.errors.InvalidArgumentError:
+        pass
+    else:
+        raise AssertionError("the first training should have died")
+    train(spec, training, data(None), data(None), str(tmp_path / "run2"), backup)
+    history = json.loads((tmp_path / "run2" / HISTORY_FILE).read_text())
+    # Epochs 1 and 2 finished before the crash: the second run trains epochs 3 to 5 only.
+    assert len(history["epochs"]["loss"]) == 3

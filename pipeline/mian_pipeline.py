@@ -11,7 +11,9 @@ import os
 
 import tensorflow as tf
 from tfx import v1 as tfx
+from tfx.dsl.components.base import executor_spec
 
+from components import serving_pusher
 from components.anomalies_gate import AnomaliesGate
 from components.click_log_example_gen import ClickLogExampleGen
 from mian.eval_config import eval_config
@@ -93,6 +95,8 @@ def create_components(config: PipelineConfig) -> list:
         example_splits=["test"],
     )
     pusher = tfx.components.Pusher(
+        # TFX's Pusher, except that a model already served is not copied again as a new version.
+        custom_executor_spec=executor_spec.ExecutorClassSpec(serving_pusher.Executor),
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
