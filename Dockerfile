@@ -19,6 +19,7 @@ COPY mian_keras ./mian_keras
 COPY mian ./mian
 COPY components ./components
 COPY pipeline ./pipeline
+COPY serving ./serving
 COPY configs ./configs
 COPY schema ./schema
 RUN pip install --no-deps -e .

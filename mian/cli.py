@@ -93,6 +93,48 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if report.pushed_path and not error else 1
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from serving.server import ServerOptions, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("error: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    return serve(
+        ServerOptions(
+            model_base=args.model_base,
+            model_name=args.model_name,
+            host=args.host,
+            port=args.port,
+            rest_port=args.rest_port,
+            batching=not args.no_batching,
+            max_batch_size=args.max_batch_size,
+            batch_timeout_ms=args.batch_timeout_ms,
+            workers=args.workers,
+            max_concurrent_rpcs=args.max_concurrent_rpcs,
+            max_message_bytes=args.max_message_mb * 1024 * 1024,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            poll_seconds=args.poll_seconds,
+        )
+    )
+
+
+def _score(args: argparse.Namespace) -> int:
+    from mian.score import score
+
+    out = open(args.out, "w") if args.out else sys.stdout
+    try:
+        for probability in score(args.target, args.input, args.model_name, args.batch_size, args.tls_ca):
+            out.write(f"{probability:.6f}\n")
+    finally:
+        if args.out:
+            out.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mian", description="Raw click logs in, a blessed MIAN CTR model serving over gRPC out."
@@ -167,6 +209,41 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output-root", help="where artifacts, metadata, logs and served models go")
     run.add_argument("--pipeline-name", help="pipeline name (one MLMD history and cache per name)")
     run.set_defaults(handler=_run)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the pushed models over TF Serving's gRPC API (and optionally REST)",
+        description="Loads the newest version under MODEL_BASE/MODEL_NAME/, watches for new ones and "
+        "swaps them in after a warm-up, and answers PredictionService (Predict, Classify, "
+        "GetModelMetadata) and ModelService (GetModelStatus) until SIGTERM, which drains in-flight "
+        "requests and exits 0.",
+    )
+    serve.add_argument("--model-base", required=True, help="the Pusher's serving directory")
+    serve.add_argument("--model-name", default="mian")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0 for all)")
+    serve.add_argument("--port", type=int, default=8500, help="gRPC port (0: any free port)")
+    serve.add_argument("--rest-port", type=int, help="also answer REST on this port (0: any free port)")
+    serve.add_argument("--no-batching", action="store_true", help="one model call per request")
+    serve.add_argument("--max-batch-size", type=int, default=128)
+    serve.add_argument("--batch-timeout-ms", type=float, default=2.0)
+    serve.add_argument("--workers", type=int, default=16, help="gRPC worker threads")
+    serve.add_argument("--max-concurrent-rpcs", type=int, default=256, help="beyond this, RESOURCE_EXHAUSTED")
+    serve.add_argument("--max-message-mb", type=int, default=64)
+    serve.add_argument("--tls-cert", help="server certificate (PEM)")
+    serve.add_argument("--tls-key", help="server private key (PEM)")
+    serve.add_argument("--poll-seconds", type=float, default=2.0, help="how often to look for new versions")
+    serve.set_defaults(handler=_serve)
+
+    score = commands.add_parser(
+        "score", help="probabilities for raw impressions from a model server (mian's or TF Serving)"
+    )
+    score.add_argument("--target", required=True, help="HOST:PORT of the gRPC server")
+    score.add_argument("--input", required=True, help="CSV, JSON Lines or TFRecord (.tfrecord[.gz]) file")
+    score.add_argument("--model-name", default="mian")
+    score.add_argument("--batch-size", type=int, default=128)
+    score.add_argument("--out", help="write probabilities here, one per line (default: stdout)")
+    score.add_argument("--tls-ca", help="CA certificate to trust (PEM), for a TLS server")
+    score.set_defaults(handler=_score)
     return parser
 
 

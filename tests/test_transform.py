@@ -1,57 +1,17 @@
 """The preprocessing_fn under TF Transform's Beam implementation, on hand-made raw examples."""
 
-import os
-
 import numpy as np
 import pytest
 import tensorflow as tf
-import tensorflow_transform as tft
-import tensorflow_transform.beam as tft_beam
-from tensorflow_metadata.proto.v0 import schema_pb2
-from tensorflow_transform.tf_metadata import dataset_metadata
-from tfx.utils import io_utils
 
-from mian.dataset_config import DatasetConfig
-from mian.pipeline_config import SCHEMA_FILE, SCHEMA_ROOT, VocabularyConfig
-from mian.transform import model_feature_spec, preprocessing_fn, transform_custom_config
+from mian.transform import model_feature_spec
+from tests.model_helpers import raw_example, run_transform
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 T = 30
-
-
-def raw_example(item, category, price, history=(), gender="F", hour="9", clicked=0):
-    """A raw example as ingestion writes it: one value per scalar field, aligned history lists."""
-    return {
-        "item_id": [item],
-        "category": [category],
-        "brand": ["b"],
-        "price": [price],
-        "hist_item_id": [h for h, _ in history],
-        "hist_category": [c for _, c in history],
-        "hist_brand": ["b"] * len(history),
-        "hist_len": [len(history)],
-        "hist_len_bucket": ["0"],
-        "gender": [gender],
-        "age": ["18-24"],
-        "occupation": ["occ1"],
-        "device": ["ios"],
-        "network": ["wifi"],
-        "hour": [hour],
-        "weekday": ["mon"],
-        "season": ["winter"],
-        "clicked": [clicked],
-        "user_id": ["u1"],
-        "timestamp": [0],
-    }
 
 
 @pytest.fixture(scope="module")
 def transformed(tmp_path_factory):
-    config = DatasetConfig.load(os.path.join(REPO, "configs", "synthetic.yaml"))
-    schema = io_utils.parse_pbtxt_file(
-        os.path.join(SCHEMA_ROOT, config.name, SCHEMA_FILE), schema_pb2.Schema()
-    )
-    custom_config = transform_custom_config(config, VocabularyConfig(oov_buckets=3))
     long_history = [(f"i{n % 3}", "c1") for n in range(T + 5)]
     train = [
         raw_example("i1", "c1", 10.0, history=[("i2", "c2"), ("i3", "c3")], clicked=1),
@@ -59,17 +19,7 @@ def transformed(tmp_path_factory):
         raw_example("i3", "c3", 30.0, history=long_history, gender="M", hour="20"),
     ]
     serving = [raw_example("i-unseen", "c-unseen", 40.0, history=[("i1", "c1"), ("i-unseen", "c1")])]
-    temp = str(tmp_path_factory.mktemp("tft"))
-    metadata = dataset_metadata.DatasetMetadata(schema)
-    with tft_beam.Context(temp_dir=temp, force_tf_compat_v1=False):
-        (train_out, _), transform_fn = (train, metadata) | tft_beam.AnalyzeAndTransformDataset(
-            lambda inputs: preprocessing_fn(inputs, custom_config), output_record_batches=False
-        )
-        serving_out, _ = ((serving, metadata), transform_fn) | tft_beam.TransformDataset(
-            output_record_batches=False
-        )
-        _ = transform_fn | tft_beam.WriteTransformFn(os.path.join(temp, "transform"))
-    return train_out, serving_out, tft.TFTransformOutput(os.path.join(temp, "transform")), custom_config
+    return run_transform(train, serving, str(tmp_path_factory.mktemp("tft")))
 
 
 def test_candidate_and_history_share_one_vocabulary(transformed):

@@ -1,0 +1,359 @@
+"""The model server over gRPC: same answers as the SavedModel in process, batching, hot swap, bad
+requests, and a clean shutdown. The server runs as a subprocess on a free local port."""
+
+import concurrent.futures
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import grpc
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorflow_serving.apis import (
+    classification_pb2,
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
+
+from mian.dataset_config import HISTORY_LENGTH_FEATURE
+from mian.export import RAW_SIGNATURE, raw_input_fields
+from mian_keras.feature_spec import NUMERICAL
+from tests.model_helpers import REPO, push_model, raw_example, run_transform, serialized, synthetic_config
+
+ITEMS = [f"i{n}" for n in range(8)]
+
+
+def raw_examples(count: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    examples = []
+    for _ in range(count):
+        history = [(rng.choice(ITEMS), f"c{rng.randrange(3)}") for _ in range(rng.randrange(6))]
+        examples.append(
+            raw_example(
+                rng.choice(ITEMS + ["unseen"]),
+                f"c{rng.randrange(4)}",
+                float(rng.randrange(1, 50)),
+                history=history,
+                gender=rng.choice("FM"),
+                hour=str(rng.randrange(24)),
+                clicked=rng.randrange(2),
+            )
+        )
+    return examples
+
+
+class Server:
+    """`mian serve` in a subprocess; its ports are read from the line it prints when ready."""
+
+    def __init__(self, base: str, *extra: str):
+        env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        command = [sys.executable, "-m", "mian.cli", "serve", "--model-base", base, "--port", "0"]
+        command += ["--rest-port", "0", "--poll-seconds", "0.3", *extra]
+        self.process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        line = self.process.stdout.readline()
+        match = re.search(r"on 127\.0\.0\.1:(\d+), REST on 127\.0\.0\.1:(\d+)", line)
+        assert match, f"the server did not start: {line!r}"
+        self.port, self.rest_port = int(match.group(1)), int(match.group(2))
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+        self.predictions = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
+        self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)
+
+    def model_calls(self) -> int:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.rest_port}/monitoring/prometheus/metrics") as r:
+            return int(re.search(r":mian:model_calls_total (\d+)", r.read().decode()).group(1))
+
+    def stop(self) -> int:
+        self.channel.close()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """Two exported versions (weights from seeds 1 and 2); only version 1 is in the served directory."""
+    temp = tmp_path_factory.mktemp("serving")
+    _, _, tft_output, custom_config = run_transform(
+        raw_examples(40, seed=0), raw_examples(1, seed=1), str(temp / "tft")
+    )
+    staged = str(temp / "staged")
+    paths = {v: push_model(staged, v, tft_output, custom_config, seed=v) for v in (1, 2)}
+    base = temp / "base"
+    os.makedirs(base / "mian")
+    shutil.copytree(paths[1], base / "mian" / "1")
+    return str(base), paths
+
+
+@pytest.fixture(scope="module")
+def server(models):
+    base, _ = models
+    server = Server(base)
+    yield server
+    assert server.stop() == 0
+
+
+def predict_request(examples: list[bytes], signature="serving_default", version=None):
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "mian"
+    request.model_spec.signature_name = signature
+    if version is not None:
+        request.model_spec.version.value = version
+    request.inputs["examples"].CopyFrom(tf.make_tensor_proto(examples, dtype=tf.string))
+    return request
+
+
+def probabilities(response) -> np.ndarray:
+    return tf.make_ndarray(response.outputs["probability"]).reshape(-1)
+
+
+def in_process(path: str, examples: list[bytes]) -> np.ndarray:
+    model = tf.saved_model.load(path)
+    return (
+        model.signatures["serving_default"](examples=tf.constant(examples))["probability"].numpy().reshape(-1)
+    )
+
+
+def raw_tensors(examples: list[dict]) -> dict:
+    """The serving_raw inputs of raw example dicts: histories padded, hist_len their lengths."""
+    config = synthetic_config()
+    histories = {config.history_feature(c) for c in config.history_columns}
+    tensors = {}
+    for name, kind in raw_input_fields(config).items():
+        dtype = tf.float32 if kind == NUMERICAL else tf.string
+        if name in histories:
+            width = max(1, max(len(e[name]) for e in examples))
+            padded = [e[name] + [""] * (width - len(e[name])) for e in examples]
+            tensors[name] = tf.make_tensor_proto(padded, dtype=dtype)
+        else:
+            tensors[name] = tf.make_tensor_proto([e[name][0] for e in examples], dtype=dtype)
+    lengths = [len(e["hist_item_id"]) for e in examples]
+    tensors[HISTORY_LENGTH_FEATURE] = tf.make_tensor_proto(lengths, dtype=tf.int64)
+    return tensors
+
+
+def test_grpc_answers_equal_the_in_process_saved_model(server, models):
+    _, paths = models
+    raw = raw_examples(32, seed=5)
+    examples = [serialized(e) for e in raw]
+    expected = in_process(paths[1], examples)
+
+    response = server.predictions.Predict(predict_request(examples), timeout=30)
+    assert response.model_spec.version.value == 1
+    np.testing.assert_allclose(probabilities(response), expected, atol=1e-6)
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name, request.model_spec.signature_name = "mian", RAW_SIGNATURE
+    for name, proto in raw_tensors(raw).items():
+        request.inputs[name].CopyFrom(proto)
+    np.testing.assert_allclose(
+        probabilities(server.predictions.Predict(request, timeout=30)), expected, atol=1e-6
+    )
+
+    classify = classification_pb2.ClassificationRequest()
+    classify.model_spec.name = "mian"
+    for e in examples:
+        classify.input.example_list.examples.add().ParseFromString(e)
+    result = server.predictions.Classify(classify, timeout=30).result.classifications
+    clicked = [next(c.score for c in r.classes if c.label == "1") for r in result]
+    np.testing.assert_allclose(clicked, expected, atol=1e-6)
+
+    metadata = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
+    metadata.model_spec.name = "mian"
+    signatures = get_model_metadata_pb2.SignatureDefMap()
+    server.predictions.GetModelMetadata(metadata, timeout=30).metadata["signature_def"].Unpack(signatures)
+    assert {"serving_default", RAW_SIGNATURE, "attention"} <= set(signatures.signature_def)
+
+
+def load(server, clients: int, requests: int, examples: list[bytes]) -> list:
+    """`clients` threads sending `requests` single-example Predicts each; returns every error."""
+
+    def client(seed):
+        rng = random.Random(seed)
+        errors = []
+        for _ in range(requests):
+            try:
+                server.predictions.Predict(predict_request([rng.choice(examples)]), timeout=60)
+            except grpc.RpcError as error:
+                errors.append(error.code())
+        return errors
+
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        return [e for errors in pool.map(client, range(clients)) for e in errors]
+
+
+def test_concurrent_clients_get_no_errors_and_batching_merges_requests(server):
+    examples = [serialized(e) for e in raw_examples(50, seed=6)]
+    calls_before = server.model_calls()
+    assert load(server, clients=16, requests=500, examples=examples) == []
+    calls = server.model_calls() - calls_before
+    # 8,000 requests of one example each, answered with fewer model calls: requests were merged.
+    assert 0 < calls < 8000 * 0.8, calls
+
+
+MALFORMED_KINDS = (
+    "unknown model",
+    "unknown version",
+    "unknown signature",
+    "missing input",
+    "wrong dtype",
+    "wrong shape",
+    "garbage example",
+    "empty classify",
+)
+
+
+def malformed(kind: str, rng: random.Random, example: bytes):
+    """A bad request of `kind` and the status code TF Serving gives it."""
+    service = "Predict"
+    request = predict_request([example])
+    code = grpc.StatusCode.INVALID_ARGUMENT
+    if kind == "unknown model":
+        request.model_spec.name, code = "nope", grpc.StatusCode.NOT_FOUND
+    elif kind == "unknown version":
+        request.model_spec.version.value, code = rng.randrange(100, 10**6), grpc.StatusCode.NOT_FOUND
+    elif kind == "unknown signature":
+        request.model_spec.signature_name = f"sig{rng.randrange(1000)}"
+    elif kind == "missing input":
+        request = predict_request([example], signature=RAW_SIGNATURE)
+        del request.inputs["examples"]
+        request.inputs["item_id"].CopyFrom(tf.make_tensor_proto(["i1"]))
+    elif kind == "wrong dtype":
+        request.inputs["examples"].CopyFrom(tf.make_tensor_proto(rng.random(), dtype=tf.float32))
+    elif kind == "wrong shape":
+        shape = rng.choice([[], [1, 1], [2, 2, 1]])
+        request.inputs["examples"].CopyFrom(tf.make_tensor_proto(np.full(shape, b"x", dtype=object)))
+    elif kind == "garbage example":
+        # Field 1 announcing 127 bytes that never come: not a tf.Example whatever follows.
+        garbage = b"\x0a\x7f" + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64)))
+        request = predict_request([example, garbage])
+    else:
+        service, request = "Classify", classification_pb2.ClassificationRequest()
+        request.model_spec.name = "mian"
+    return service, request, code
+
+
+def test_malformed_requests_get_the_right_codes_and_the_server_keeps_serving(server):
+    examples = [serialized(e) for e in raw_examples(5, seed=7)]
+    rng = random.Random(0)
+    wrong = []
+    for n in range(1000):
+        kind = MALFORMED_KINDS[n % len(MALFORMED_KINDS)]
+        service, request, code = malformed(kind, rng, examples[0])
+        try:
+            getattr(server.predictions, service)(request, timeout=30)
+            wrong.append((kind, "OK"))
+        except grpc.RpcError as error:
+            if error.code() != code:
+                wrong.append((kind, error.code(), error.details()))
+    assert wrong == []
+    good = server.predictions.Predict(predict_request(examples), timeout=30)
+    version = good.model_spec.version.value
+    assert len(probabilities(good)) == 5 and np.isfinite(probabilities(good)).all()
+    assert version == 1
+
+
+def test_mian_score_reads_csv_json_lines_and_tfrecords(server, models, tmp_path):
+    import csv
+    import json
+
+    from mian.score import score
+
+    _, paths = models
+    raw = raw_examples(23, seed=10)
+    expected = in_process(paths[1], [serialized(e) for e in raw])
+    fields = list(raw_input_fields(synthetic_config()))
+    with open(tmp_path / "impressions.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows({k: "|".join(map(str, e[k])) for k in fields} for e in raw)
+    with open(tmp_path / "impressions.jsonl", "w") as f:
+        f.writelines(
+            json.dumps({k: e[k] if k.startswith("hist_") else e[k][0] for k in fields}) + "\n" for e in raw
+        )
+    with tf.io.TFRecordWriter(str(tmp_path / "examples.tfrecord.gz"), "GZIP") as writer:
+        for e in raw:
+            writer.write(serialized(e))
+    target = f"127.0.0.1:{server.port}"
+    for name in ("impressions.csv", "impressions.jsonl", "examples.tfrecord.gz"):
+        scored = list(score(target, str(tmp_path / name), "mian", batch_size=7))
+        np.testing.assert_allclose(scored, expected, atol=1e-6, err_msg=name)
+
+    out = tmp_path / "scores.txt"
+    command = [sys.executable, "-m", "mian.cli", "score", "--target", target, "--input"]
+    command += [str(tmp_path / "impressions.csv"), "--out", str(out)]
+    subprocess.run(
+        command, check=True, env={**os.environ, "PYTHONPATH": REPO}, capture_output=True, timeout=120
+    )
+    np.testing.assert_allclose([float(v) for v in out.read_text().split()], expected, atol=1e-5)
+
+
+def wait_for_version(server, version: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    request = get_model_status_pb2.GetModelStatusRequest()
+    request.model_spec.name = "mian"
+    while time.monotonic() < deadline:
+        versions = [s.version for s in server.models.GetModelStatus(request, timeout=10).model_version_status]
+        if version in versions:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"version {version} never became available")
+
+
+def test_hot_swap_under_load_and_a_corrupt_version_are_invisible_to_clients(server, models):
+    base, paths = models
+    examples = [serialized(e) for e in raw_examples(50, seed=8)]
+    with concurrent.futures.ThreadPoolExecutor(1) as background:
+        running = background.submit(load, server, 8, 250, examples)
+        time.sleep(1.0)
+        shutil.copytree(paths[2], os.path.join(base, "mian", "2"))  # copied file by file, as the Pusher does
+        assert running.result() == []
+    wait_for_version(server, 2)
+    response = server.predictions.Predict(predict_request(examples), timeout=30)
+    assert response.model_spec.version.value == 2
+    np.testing.assert_allclose(probabilities(response), in_process(paths[2], examples), atol=1e-6)
+    pinned = server.predictions.Predict(predict_request(examples, version=1), timeout=30)
+    np.testing.assert_allclose(probabilities(pinned), in_process(paths[1], examples), atol=1e-6)
+
+    corrupt = os.path.join(base, "mian", "3")
+    os.makedirs(os.path.join(corrupt, "variables"))
+    with open(os.path.join(corrupt, "saved_model.pb"), "wb") as f:
+        f.write(b"not a SavedModel")
+    with concurrent.futures.ThreadPoolExecutor(1) as background:
+        running = background.submit(load, server, 8, 100, examples)
+        time.sleep(1.5)  # several polls see the corrupt version
+        assert running.result() == []
+    response = server.predictions.Predict(predict_request(examples), timeout=30)
+    assert response.model_spec.version.value == 2
+
+
+def test_sigterm_during_load_drains_in_flight_requests_and_exits_zero(models):
+    base, _ = models
+    server = Server(base, "--no-batching")
+    examples = [serialized(e) for e in raw_examples(20, seed=9)]
+    with concurrent.futures.ThreadPoolExecutor(1) as background:
+        running = background.submit(load, server, 8, 200, examples)
+        time.sleep(1.0)
+        server.process.send_signal(signal.SIGTERM)
+        errors = running.result()
+    assert server.process.wait(timeout=60) == 0
+    # Every request whose handler had started when the signal came finished; requests sent after it
+    # are refused (UNAVAILABLE), and one the transport had taken in but the server never started may
+    # be CANCELLED by gRPC's shutdown.
+    report = server.process.stdout.read()
+    started, finished = map(int, re.search(r"handlers started (\d+), finished (\d+)", report).groups())
+    assert started == finished > 0
+    assert set(errors) <= {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED}
+    assert started >= 8 * 200 - len(errors) > 0  # every answered request was counted
+    assert server.stop() == 0
