@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import grpc
@@ -20,7 +21,6 @@ from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
     get_model_status_pb2,
-    model_service_pb2_grpc,
     predict_pb2,
     prediction_service_pb2_grpc,
 )
@@ -28,6 +28,7 @@ from tensorflow_serving.apis import (
 from mian.dataset_config import HISTORY_LENGTH_FEATURE
 from mian.export import RAW_SIGNATURE, raw_input_fields
 from mian_keras.feature_spec import NUMERICAL
+from serving.process import ServerProcess
 from tests.model_helpers import REPO, push_model, raw_example, run_transform, serialized, synthetic_config
 
 ITEMS = [f"i{n}" for n in range(8)]
@@ -52,33 +53,8 @@ def raw_examples(count: int, seed: int) -> list[dict]:
     return examples
 
 
-class Server:
-    """`mian serve` in a subprocess; its ports are read from the line it prints when ready."""
-
-    def __init__(self, base: str, *extra: str):
-        env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2"}
-        command = [sys.executable, "-m", "mian.cli", "serve", "--model-base", base, "--port", "0"]
-        command += ["--rest-port", "0", "--poll-seconds", "0.3", *extra]
-        self.process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
-        line = self.process.stdout.readline()
-        match = re.search(r"on 127\.0\.0\.1:(\d+), REST on 127\.0\.0\.1:(\d+)", line)
-        assert match, f"the server did not start: {line!r}"
-        self.port, self.rest_port = int(match.group(1)), int(match.group(2))
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
-        self.predictions = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
-        self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)
-
-    def model_calls(self) -> int:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.rest_port}/monitoring/prometheus/metrics") as r:
-            return int(re.search(r":mian:model_calls_total (\d+)", r.read().decode()).group(1))
-
-    def stop(self) -> int:
-        self.channel.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
+def start_server(base: str, *options: str) -> ServerProcess:
+    return ServerProcess(base, "--poll-seconds", "0.3", *options, python_path=REPO)
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +75,7 @@ def models(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(models):
     base, _ = models
-    server = Server(base)
+    server = start_server(base)
     yield server
     assert server.stop() == 0
 
@@ -299,6 +275,98 @@ def test_mian_score_reads_csv_json_lines_and_tfrecords(server, models, tmp_path)
     np.testing.assert_allclose([float(v) for v in out.read_text().split()], expected, atol=1e-5)
 
 
+def test_rest_predict_and_status_answer_like_grpc(server, models):
+    import base64
+    import json
+
+    _, paths = models
+    examples = [serialized(e) for e in raw_examples(6, seed=11)]
+    body = json.dumps({"instances": [{"b64": base64.b64encode(e).decode()} for e in examples]}).encode()
+    url = f"http://127.0.0.1:{server.rest_port}/v1/models/mian"
+    with urllib.request.urlopen(urllib.request.Request(f"{url}:predict", data=body)) as response:
+        predictions = np.array(json.load(response)["predictions"]).reshape(-1)
+    np.testing.assert_allclose(predictions, in_process(paths[1], examples), atol=1e-6)
+    with urllib.request.urlopen(url) as response:
+        assert json.load(response)["model_version_status"][0]["state"] == "AVAILABLE"
+    try:
+        urllib.request.urlopen(urllib.request.Request(f"{url}/versions/99:predict", data=body))
+        raise AssertionError("an unknown version must fail")
+    except urllib.error.HTTPError as error:
+        assert error.code == 404
+
+
+def test_tls_and_the_bound_on_concurrent_requests(models, tmp_path):
+    base, paths = models
+    cert, key = self_signed_certificate(tmp_path)
+    server = start_server(base, "--tls-cert", cert, "--tls-key", key, "--max-concurrent-rpcs", "1")
+    try:
+        with open(cert, "rb") as f:
+            credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+        options = [("grpc.ssl_target_name_override", "localhost")]
+        with grpc.secure_channel(f"127.0.0.1:{server.port}", credentials, options) as channel:
+            stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+            examples = [serialized(e) for e in raw_examples(4, seed=12)]
+            answer = probabilities(stub.Predict(predict_request(examples), timeout=30))
+            np.testing.assert_allclose(answer, in_process(paths[1], examples), atol=1e-6)
+
+            def call(_):
+                try:
+                    stub.Predict(predict_request(examples), timeout=30)
+                    return grpc.StatusCode.OK
+                except grpc.RpcError as error:
+                    return error.code()
+
+            with concurrent.futures.ThreadPoolExecutor(16) as pool:
+                codes = list(pool.map(call, range(400)))
+        assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}
+        assert codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) > 0 and codes.count(grpc.StatusCode.OK) > 0
+        # Plain text against a TLS server is refused.
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as plain:
+            try:
+                prediction_service_pb2_grpc.PredictionServiceStub(plain).Predict(
+                    predict_request(examples), timeout=5
+                )
+                raise AssertionError("a plain-text call must not be answered")
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        assert server.stop() == 0
+
+
+def self_signed_certificate(directory) -> tuple[str, str]:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = str(directory / "server.pem"), str(directory / "server.key")
+    with open(cert_path, "wb") as f:
+        f.write(certificate.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    return cert_path, key_path
+
+
 def wait_for_version(server, version: int, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     request = get_model_status_pb2.GetModelStatusRequest()
@@ -340,7 +408,7 @@ def test_hot_swap_under_load_and_a_corrupt_version_are_invisible_to_clients(serv
 
 def test_sigterm_during_load_drains_in_flight_requests_and_exits_zero(models):
     base, _ = models
-    server = Server(base, "--no-batching")
+    server = start_server(base, "--no-batching")
     examples = [serialized(e) for e in raw_examples(20, seed=9)]
     with concurrent.futures.ThreadPoolExecutor(1) as background:
         running = background.submit(load, server, 8, 200, examples)

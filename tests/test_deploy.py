@@ -1,0 +1,33 @@
+"""The TF Serving deployment files parse as what TF Serving reads."""
+
+import os
+
+import yaml
+from google.protobuf import text_format
+from tensorflow_serving.config import model_server_config_pb2
+
+DEPLOY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "deploy")
+
+
+def test_models_config_is_a_model_server_config_for_mian():
+    with open(os.path.join(DEPLOY, "models.config")) as f:
+        config = text_format.Parse(f.read(), model_server_config_pb2.ModelServerConfig())
+    (model,) = config.model_config_list.config
+    assert (model.name, model.base_path, model.model_platform) == ("mian", "/models/mian", "tensorflow")
+
+
+def test_kubernetes_manifest_serves_the_configured_model_on_grpc_and_rest():
+    with open(os.path.join(DEPLOY, "kubernetes.yaml")) as f:
+        documents = {d["kind"]: d for d in yaml.safe_load_all(f)}
+    assert set(documents) == {"ConfigMap", "Deployment", "Service"}
+    embedded = documents["ConfigMap"]["data"]["models.config"]
+    (model,) = text_format.Parse(
+        embedded, model_server_config_pb2.ModelServerConfig()
+    ).model_config_list.config
+    assert model.name == "mian"
+    (container,) = documents["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["image"].startswith("tensorflow/serving:")
+    assert "--model_config_file=/config/models.config" in container["args"]
+    assert "--enable_batching" in container["args"]
+    ports = {p["name"]: p["port"] for p in documents["Service"]["spec"]["ports"]}
+    assert ports == {"grpc": 8500, "http": 8501}
