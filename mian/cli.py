@@ -135,6 +135,14 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from mian.explain import explain
+
+    json_path = explain(args.model, args.input, args.cases, args.out)
+    print(f"wrote {args.out} and {json_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mian", description="Raw click logs in, a blessed MIAN CTR model serving over gRPC out."
@@ -244,6 +252,16 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--out", help="write probabilities here, one per line (default: stdout)")
     score.add_argument("--tls-ca", help="CA certificate to trust (PEM), for a TLS server")
     score.set_defaults(handler=_score)
+
+    explain = commands.add_parser(
+        "explain",
+        help="draw MIAN's GIM and IBIM attention for a few cases (the paper's Figure 6), and write JSON",
+    )
+    explain.add_argument("--model", required=True, help="a pushed SavedModel directory (one version)")
+    explain.add_argument("--input", required=True, help="CSV, JSON Lines or TFRecord of raw examples")
+    explain.add_argument("--cases", type=int, default=14)
+    explain.add_argument("--out", required=True, help="the PNG to write; the JSON goes beside it")
+    explain.set_defaults(handler=_explain)
     return parser
 
 

@@ -8,11 +8,15 @@
   steps are real. -> `probability`.
 - `attention` (MIAN only): serialized raw tf.Examples -> `probability` and MIAN's attention weights
   (`gim_weights`, `ibim_weights`, `iuim_weights`, `icim_weights`; see mian_keras.attention_model).
+  The names of GIM's representations are written to ATTENTION_NAMES_FILE.
 
 The SavedModel is a plain tf.Module: TF Serving, TFMA and `tf.saved_model.load` need no project code.
 """
 
 from __future__ import annotations
+
+import json
+import os
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -21,11 +25,15 @@ import tf_keras as keras
 from mian.dataset_config import HISTORY_LENGTH_FEATURE, DatasetConfig
 from mian_keras import attention_model
 from mian_keras.feature_spec import NUMERICAL
+from mian_keras.models.mian import gim_representation_names
 
 EXAMPLES_INPUT = "examples"
 PROBABILITY = "probability"
 RAW_SIGNATURE = "serving_raw"
 ATTENTION_SIGNATURE = "attention"
+# Beside saved_model.pb, where TF Serving ignores it: the names of GIM's representations, in the
+# order of the attention signature's gim_weights.
+ATTENTION_NAMES_FILE = "assets.extra/attention.json"
 
 
 def raw_input_fields(config: DatasetConfig) -> dict[str, str]:
@@ -99,3 +107,8 @@ def export_serving_model(
 
         signatures[ATTENTION_SIGNATURE] = serve_attention.get_concrete_function()
     tf.saved_model.save(module, export_dir, signatures=signatures)
+    if ATTENTION_SIGNATURE in signatures and "gim_weights" in explained.output_names:
+        names_path = os.path.join(export_dir, ATTENTION_NAMES_FILE)
+        tf.io.gfile.makedirs(os.path.dirname(names_path))
+        with tf.io.gfile.GFile(names_path, "w") as f:
+            json.dump({"gim_representations": gim_representation_names(model)}, f)

@@ -66,14 +66,16 @@ def row_to_example(row: dict, kinds: dict[str, int], source: str, line: int) -> 
     return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
 
 
-def read_examples(path: str, stub, model_name: str) -> Iterator[bytes]:
+def read_examples(path: str, feature_kinds) -> Iterator[bytes]:
+    """Serialized tf.Examples from a TFRecord file, or made from the rows of a CSV or JSON Lines
+    file; `feature_kinds()` gives {raw feature: DataType} (asked only for CSV and JSON Lines)."""
     lowered = path.lower()
     if lowered.endswith((".tfrecord", ".tfrecord.gz", ".gz")):
         compression = "GZIP" if lowered.endswith(".gz") else ""
         for record in tf.data.TFRecordDataset([path], compression_type=compression):
             yield record.numpy()
         return
-    kinds = raw_feature_kinds(stub, model_name)
+    kinds = feature_kinds()
     with open(path, newline="") as f:
         if lowered.endswith(".csv"):
             for line, row in enumerate(csv.DictReader(f), start=2):
@@ -100,7 +102,7 @@ def score(
     with channel(target, tls_ca) as open_channel:
         stub = prediction_service_pb2_grpc.PredictionServiceStub(open_channel)
         batch = []
-        for example in read_examples(path, stub, model_name):
+        for example in read_examples(path, lambda: raw_feature_kinds(stub, model_name)):
             batch.append(example)
             if len(batch) == batch_size:
                 yield from predict(stub, model_name, batch)

@@ -1,0 +1,55 @@
+"""`mian explain` on an exported MIAN: weights per case sum to one, picture and JSON written."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from mian.explain import explain
+from tests.model_helpers import REPO, push_model, raw_example, run_transform, serialized
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    temp = tmp_path_factory.mktemp("explain")
+    history = [("i1", "c1"), ("i2", "c2"), ("i3", "c1")]
+    raw = [raw_example(f"i{n % 4}", f"c{n % 3}", float(n), history=history[: n % 4]) for n in range(20)]
+    _, _, tft_output, custom_config = run_transform(raw, raw[:1], str(temp / "tft"))
+    path = push_model(str(temp / "serving"), 1, tft_output, custom_config, seed=4)
+    examples = temp / "examples.tfrecord"
+    with tf.io.TFRecordWriter(str(examples)) as writer:
+        for e in raw:
+            writer.write(serialized(e))
+    return path, str(examples), temp
+
+
+def test_weights_per_case_sum_to_one_and_the_picture_is_written(exported):
+    path, examples, temp = exported
+    out = str(temp / "attention.png")
+    json_path = explain(path, examples, cases=14, out_png=out)
+    cases = json.load(open(json_path))
+    assert len(cases) == 14
+    assert len(cases[0]["gim_weights"]) == 7  # e_i, e_b, e_s and the four interaction outputs
+    for case in cases:
+        np.testing.assert_allclose(sum(case["gim_weights"].values()), 1.0, atol=1e-5)
+        assert len(case["ibim_weights"]) == len(case["history"]) == case["case"] % 4
+        if case["history"]:
+            np.testing.assert_allclose(sum(case["ibim_weights"]), 1.0, atol=1e-5)
+    image = Image.open(out)
+    assert image.format == "PNG" and image.size[0] > 300 and image.size[1] > 14 * 28
+
+
+def test_the_command_line_writes_both_files(exported):
+    path, examples, temp = exported
+    out = str(temp / "cli.png")
+    command = [sys.executable, "-m", "mian.cli", "explain", "--model", path, "--input", examples]
+    command += ["--cases", "3", "--out", out]
+    subprocess.run(
+        command, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": REPO}, timeout=300
+    )
+    assert len(json.load(open(str(temp / "cli.json")))) == 3 and os.path.getsize(out) > 0
