@@ -13,8 +13,7 @@ import json
 import os
 import shutil
 
-import yaml
-
+from mian.config_files import load_config
 from mian_keras.feature_spec import CATEGORICAL, NUMERICAL, FeatureSpec, Field, SequenceField
 
 DERIVED_CONTEXT = ("hour", "weekday", "season")
@@ -123,12 +122,7 @@ class DatasetConfig:
     @classmethod
     def load(cls, path: str) -> DatasetConfig:
         """Read a YAML or JSON dataset config."""
-        with open(path) as f:
-            raw = yaml.safe_load(f) if path.endswith((".yaml", ".yml")) else json.load(f)
-        try:
-            return cls.from_dict(raw)
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"{path}: {error}") from error
+        return load_config(path, cls.from_dict)
 
     @classmethod
     def from_dict(cls, raw: dict) -> DatasetConfig:

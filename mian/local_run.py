@@ -30,7 +30,6 @@ class _Progress(threading.Thread):
         self.config, self.terminal, self.interval = config, terminal, interval
         self.since_ms = int(time.time() * 1000)
         self.stop = threading.Event()
-        self.running: str | None = None
         self._announced: dict[str, str] = {}
 
     def run(self) -> None:
@@ -55,12 +54,10 @@ class _Progress(threading.Thread):
             if self._announced.get(component.component) == state:
                 continue
             if state == "running":
-                self.running = component.component
                 self.terminal.write(f"  {component.component} ...\n")
             else:
                 if component.component not in self._announced:
                     self.terminal.write(f"  {component.component} ...\n")
-                self.running = None
                 self.terminal.write(
                     f"  {component.component} {component.state.lower()} in {component.seconds:.1f} s\n"
                 )

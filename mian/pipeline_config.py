@@ -21,10 +21,9 @@ Relative paths are taken from the directory `mian run` is started in.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 
-import yaml
+from mian.config_files import load_config
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMA_ROOT = os.path.join(_REPO, "schema")
@@ -115,12 +114,7 @@ class PipelineConfig:
 
     @classmethod
     def load(cls, path: str) -> PipelineConfig:
-        with open(path) as f:
-            raw = yaml.safe_load(f) if path.endswith((".yaml", ".yml")) else json.load(f)
-        try:
-            return cls.from_dict(raw)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{path}: {error}") from error
+        return load_config(path, cls.from_dict)
 
     def replace(self, **changes) -> PipelineConfig:
         return dataclasses.replace(self, **changes)
