@@ -59,14 +59,7 @@ def run_fn(fn_args) -> None:
     schema = tft_output.transformed_metadata.schema
 
     def dataset_fn(files: list[str]) -> DatasetFn:
-        def make(batch_size: int, epochs: int | None) -> tf.data.Dataset:
-            options = tfxio.TensorFlowDatasetOptions(
-                batch_size=batch_size, label_key=spec.label, num_epochs=epochs, shuffle=epochs != 1
-            )
-            dataset = fn_args.data_accessor.tf_dataset_factory(files, options, schema)
-            return dataset.map(_label_column).prefetch(tf.data.AUTOTUNE)
-
-        return make
+        return transformed_dataset_fn(files, schema, spec.label, fn_args.data_accessor)
 
     # A killed Trainer run again sees the same inputs and settings, hence the same backup directory.
     key = json.dumps([fn_args.transform_output, fn_args.train_files, config[TRAINING_KEY]], sort_keys=True)
@@ -81,6 +74,26 @@ def run_fn(fn_args) -> None:
     )
     dataset = DatasetConfig.from_json(config[DATASET_CONFIG_KEY])
     export_serving_model(model, tft_output, dataset, fn_args.serving_model_dir)
+
+
+def transformed_dataset_fn(files: list[str], schema, label: str, data_accessor=None) -> DatasetFn:
+    """Batches of (features, label [batch, 1]) from Transform's output files, with prefetch.
+
+    Inside TFX the Trainer's data accessor reads them; outside (the benchmarks), TFXIO's
+    TFExampleRecord, which is what the accessor uses for tf.Example payloads.
+    """
+
+    def make(batch_size: int, epochs: int | None) -> tf.data.Dataset:
+        options = tfxio.TensorFlowDatasetOptions(
+            batch_size=batch_size, label_key=label, num_epochs=epochs, shuffle=epochs != 1
+        )
+        if data_accessor is not None:
+            dataset = data_accessor.tf_dataset_factory(files, options, schema)
+        else:
+            dataset = tfxio.TFExampleRecord(file_pattern=files, schema=schema).TensorFlowDataset(options)
+        return dataset.map(_label_column).prefetch(tf.data.AUTOTUNE)
+
+    return make
 
 
 def _label_column(features: dict, label: tf.Tensor):

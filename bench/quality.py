@@ -1,0 +1,287 @@
+"""The paper's evaluation (Tables 2-4, section 4.5) on our data: every model, MIAN's ablations, seeds.
+
+    .venv/bin/python bench/quality.py [--datasets movielens sequence-rich profile-rich] [--seeds 3]
+        [--models lr wdl ...] [--no-ablations] [--epochs 10] [--out bench/results] [--smoke]
+
+Per dataset, the pipeline itself (`mian run`'s LocalDagRunner pipeline: ingestion, validation,
+Transform) makes the splits and vocabularies once; every model then trains with the Trainer's own
+`mian.trainer.train` (early stopping on the eval split's AUC) on Transform's output, and is scored
+once on the test split. Writes OUT/quality.csv (dataset, model, seed, auc, logloss, epochs, seconds,
+examples/s), OUT/quality.md (mean and standard deviation per model, MIAN against the best baseline,
+the speed ratios of section 4.5), OUT/quality.png (test AUC with error bars) and OUT/curves.png (eval
+AUC per epoch of MIAN and its Table 4 variants, the paper's Figure 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import json
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+import tensorflow as tf  # noqa: E402
+import tensorflow_transform as tft  # noqa: E402
+import tf_keras as keras  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+from mian.dataset_config import config_path  # noqa: E402
+from mian.pipeline_config import GateConfig, PipelineConfig, TrainingConfig  # noqa: E402
+from mian.trainer import HISTORY_FILE, train, transformed_dataset_fn  # noqa: E402
+from mian.transform import model_feature_spec, transform_custom_config  # noqa: E402
+from mian_keras import ABLATIONS, MODELS  # noqa: E402
+from pipeline.local_runner import run  # noqa: E402
+
+MOVIELENS = os.path.join(os.path.dirname(REPO), "shared", "data", "ml-100k")
+# Synthetic sets shaped like the paper's two kinds of data (the generator's fields are fixed: three
+# user fields, two context fields and three derived from the time; they differ in history length).
+SYNTHETIC = {
+    # Long histories, like Amazon: users active most days, few new or returning users.
+    "sequence-rich": {"users": 1500, "items": 800, "days": 30, "seed": 1, "daily_activity": 0.8,
+                      "impressions_per_active_day": 5.0, "new_user_share": 0.02, "inactive_user_share": 0.02},
+    # Short or empty histories, like the commercial data: rare visits, many new users.
+    "profile-rich": {"users": 6000, "items": 800, "days": 30, "seed": 2, "daily_activity": 0.08,
+                     "impressions_per_active_day": 3.0, "new_user_share": 0.4, "inactive_user_share": 0.2},
+}  # fmt: skip
+SMOKE = {"users": 150, "items": 60, "days": 8, "seed": 3}
+BASELINES = ("lr", "wdl", "dcn", "deepfm", "xdeepfm", "din", "dien")
+SPEED_MODELS = ("din", "dien", "mian")
+
+
+def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
+    """Runs the pipeline once on the dataset; returns Transform's output (transform graph dir,
+    transformed examples dir) and the custom_config Transform ran with."""
+    data = os.path.join(work, "data", dataset)
+    if not os.path.exists(config_path(data)):
+        if dataset == "movielens":
+            from mian.movielens import import_movielens
+
+            import_movielens(MOVIELENS, data)
+        else:
+            from mian.synthetic import GeneratorConfig, generate
+
+            generate(data, GeneratorConfig(**(SMOKE if dataset == "smoke" else SYNTHETIC[dataset])))
+    config = PipelineConfig(
+        data_dir=data,
+        pipeline_name=f"quality-{dataset}",
+        output_root=os.path.join(work, "runs"),
+        # The pipeline's own Trainer and gates are not what is measured here: the cheapest model.
+        training=TrainingConfig(model="lr", epochs=1, steps_per_epoch=1),
+        gates=GateConfig(auc_floor=0.0, max_auc_drop=1.0),
+    )
+    run(config)
+    root = os.path.join(config.pipeline_root, "Transform")
+    graph, examples = (
+        _newest(os.path.join(root, "transform_graph")),
+        _newest(os.path.join(root, "transformed_examples")),
+    )
+    return graph, examples, transform_custom_config(config.dataset(), config.vocabulary)
+
+
+def _newest(directory: str) -> str:
+    return max(glob.glob(os.path.join(directory, "*")), key=lambda p: int(os.path.basename(p)))
+
+
+def variants(models: list[str], ablations: bool) -> dict[str, tuple[str, dict]]:
+    """{row name: (registry model, HParams overrides)}: the models, then MIAN's ablations."""
+    rows = {name: (name, {}) for name in models}
+    if ablations and "mian" in models:
+        rows.update({f"mian {name}": ("mian", dict(overrides)) for name, overrides in ABLATIONS.items()})
+    return rows
+
+
+def train_and_test(spec, schema, examples: str, model: str, hparams: dict, seed: int, epochs: int,
+                   steps: int | None, run_dir: str) -> dict:  # fmt: skip
+    files = {s: glob.glob(os.path.join(examples, f"Split-{s}", "*")) for s in ("train", "eval", "test")}
+    data = {s: transformed_dataset_fn(f, schema, spec.label) for s, f in files.items()}
+    training = TrainingConfig(
+        model=model, hparams=hparams, epochs=epochs, batch_size=256, steps_per_epoch=steps
+    )
+    keras.utils.set_random_seed(seed)
+    started = time.perf_counter()
+    trained = train(spec, training, data["train"], data["eval"], run_dir, os.path.join(run_dir, "backup"),
+                    strategy=tf.distribute.get_strategy())  # fmt: skip
+    seconds = time.perf_counter() - started
+    results = trained.evaluate(data["test"](256, 1), return_dict=True, verbose=0)
+    history = _read_json(os.path.join(run_dir, HISTORY_FILE))["epochs"]
+    trained_epochs = len(history["loss"])
+    train_rows = sum(1 for _ in tf.data.TFRecordDataset(files["train"], compression_type="GZIP"))
+    examples_seen = (steps * 256 if steps else train_rows) * trained_epochs
+    return {
+        "auc": results["auc"],
+        "logloss": results["logloss"],
+        "epochs": trained_epochs,
+        "seconds": seconds,
+        "examples_per_second": examples_seen / seconds,
+        "val_auc": history["val_auc"],
+    }
+
+
+def _read_json(path: str):
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_report(rows: list[dict], out: str, command: str, wall_seconds: float) -> None:
+    os.makedirs(out, exist_ok=True)
+    fields = ["dataset", "model", "seed", "auc", "logloss", "epochs", "seconds", "examples_per_second"]
+    with open(os.path.join(out, "quality.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = [
+        f"# Quality on our data\n\nCommand: `{command}` ({wall_seconds / 60:.0f} minutes on 2 CPU cores).\n"
+    ]
+    summary = _summary(rows)
+    for dataset, models in summary.items():
+        lines += [f"\n## {dataset}\n", "| model | test AUC | test logloss | epochs | s/epoch | examples/s |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
+        for model, s in models.items():
+            auc, logloss = s["auc"], s["logloss"]
+            lines.append(
+                f"| {model} | {auc[0]:.4f} ± {auc[1]:.4f} | {logloss[0]:.4f} ± {logloss[1]:.4f}"
+                f" | {s['epochs']:.1f} | {s['seconds_per_epoch']:.1f} | {s['examples_per_second']:.0f} |"
+            )
+        baselines = {m: s for m, s in models.items() if m in BASELINES}
+        if "mian" in models and baselines:
+            best = max(baselines, key=lambda m: baselines[m]["auc"][0])
+            change = (models["mian"]["auc"][0] - baselines[best]["auc"][0]) / baselines[best]["auc"][0]
+            lines.append(f"\nMIAN against the best baseline ({best}): {change:+.2%} test AUC.")
+        if all(m in models for m in SPEED_MODELS):
+            din, dien, mian = (models[m]["seconds_per_epoch"] for m in ("din", "dien", "mian"))
+            lines.append(
+                f"Seconds per epoch relative to DIN: MIAN {mian / din:.2f}x (paper 1.18x), DIEN "
+                f"{dien / din:.2f}x; MIAN/DIEN {mian / dien:.2f}x (paper 0.91x)."
+            )
+    with open(os.path.join(out, "quality.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    _bar_chart(summary, os.path.join(out, "quality.png"))
+    _curves(rows, os.path.join(out, "curves.png"))
+
+
+def _summary(rows: list[dict]) -> dict:
+    summary: dict = {}
+    for row in rows:
+        summary.setdefault(row["dataset"], {}).setdefault(row["model"], []).append(row)
+    for models in summary.values():
+        for model, runs in models.items():
+
+            def spread(key, runs=runs):
+                values = [r[key] for r in runs]
+                return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+            models[model] = {
+                "auc": spread("auc"),
+                "logloss": spread("logloss"),
+                "epochs": statistics.mean(r["epochs"] for r in runs),
+                "seconds_per_epoch": statistics.mean(r["seconds"] / r["epochs"] for r in runs),
+                "examples_per_second": statistics.mean(r["examples_per_second"] for r in runs),
+            }
+    return summary
+
+
+def _bar_chart(summary: dict, path: str) -> None:
+    """Test AUC per model per dataset, a bar from 0.5 with a one-standard-deviation whisker."""
+    models = list(dict.fromkeys(m for per in summary.values() for m in per))
+    bar, gap, height, left = 12, 30, 320, 160
+    image = Image.new("RGB", (left + len(summary) * (len(models) * bar + gap) + 20, height + 40), "white")
+    pen = ImageDraw.Draw(image)
+    scale = lambda auc: height - (max(auc, 0.5) - 0.5) / 0.5 * (height - 20)  # noqa: E731
+    for k, (dataset, per) in enumerate(summary.items()):
+        x0 = left + k * (len(models) * bar + gap)
+        pen.text((x0, height + 8), dataset, fill="black")
+        for j, model in enumerate(models):
+            if model not in per:
+                continue
+            mean, std = per[model]["auc"]
+            x = x0 + j * bar
+            shade = 60 + int(180 * j / max(1, len(models) - 1))
+            pen.rectangle([x, scale(mean), x + bar - 2, height], fill=(shade, 120, 255 - shade))
+            pen.line([x + bar // 2 - 1, scale(mean + std), x + bar // 2 - 1, scale(mean - std)], fill="black")
+    for j, model in enumerate(models):  # legend
+        shade = 60 + int(180 * j / max(1, len(models) - 1))
+        pen.rectangle([4, 4 + j * 14, 14, 14 + j * 14], fill=(shade, 120, 255 - shade))
+        pen.text((18, 4 + j * 14), model, fill="black")
+    pen.text((4, height - 10), "AUC 0.5", fill="black")
+    image.save(path)
+
+
+def _curves(rows: list[dict], path: str) -> None:
+    """Eval AUC per epoch of MIAN and its Table 4 variants (first seed, first dataset)."""
+    wanted = [
+        r for r in rows if r["model"] in ("mian", "mian post_ln", "mian no_transformer") and r["seed"] == 0
+    ]
+    wanted = [r for r in wanted if r["dataset"] == (wanted[0]["dataset"] if wanted else None)]
+    image = Image.new("RGB", (520, 340), "white")
+    pen = ImageDraw.Draw(image)
+    colors = ["blue", "red", "green"]
+    values = [v for r in wanted for v in r["val_auc"]] or [0.5, 1.0]
+    low, high = min(values) - 0.01, max(values) + 0.01
+    longest = max((len(r["val_auc"]) for r in wanted), default=1)
+    for i, row in enumerate(wanted):
+        points = [(60 + e * 440 / max(1, longest - 1), 300 - (v - low) / (high - low) * 280)
+                  for e, v in enumerate(row["val_auc"])]  # fmt: skip
+        if len(points) > 1:
+            pen.line(points, fill=colors[i % 3], width=2)
+        pen.text((70, 10 + i * 14), f"{row['model']} ({row['dataset']})", fill=colors[i % 3])
+    pen.text((4, 300), f"{low:.3f}", fill="black")
+    pen.text((4, 20), f"{high:.3f}", fill="black")
+    pen.text((240, 320), "epoch", fill="black")
+    image.save(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--datasets", nargs="+", default=["movielens", *SYNTHETIC])
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--no-ablations", action="store_true")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--work", default="runs/quality", help="data and pipeline runs go here")
+    parser.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
+    parser.add_argument("--smoke", action="store_true", help="tiny synthetic data, 1 epoch of 3 steps")
+    args = parser.parse_args(argv)
+    datasets = ["smoke"] if args.smoke else args.datasets
+    steps = 3 if args.smoke else None
+    epochs = 1 if args.smoke else args.epochs
+    started = time.perf_counter()
+    rows = []
+    for dataset in datasets:
+        graph, examples, transform_config = prepare(dataset, os.path.abspath(args.work))
+        tft_output = tft.TFTransformOutput(graph)
+        spec = model_feature_spec(tft_output, transform_config)
+        schema = tft_output.transformed_metadata.schema
+        for name, (model, hparams) in variants(args.models, not args.no_ablations).items():
+            for seed in range(args.seeds):
+                run_dir = os.path.join(
+                    os.path.abspath(args.work), "models", dataset, name.replace(" ", "-"), str(seed)
+                )
+                result = train_and_test(spec, schema, examples, model, hparams, seed, epochs, steps, run_dir)
+                rows.append({"dataset": dataset, "model": name, "seed": seed, **result})
+                print(
+                    f"{dataset} {name} seed {seed}: test AUC {result['auc']:.4f}, logloss "
+                    f"{result['logloss']:.4f} ({result['epochs']} epochs, {result['seconds']:.0f} s)",
+                    flush=True,
+                )
+    write_report(
+        rows,
+        args.out,
+        "python bench/quality.py " + " ".join(argv or sys.argv[1:]),
+        time.perf_counter() - started,
+    )
+    print(f"wrote {args.out}/quality.csv, quality.md, quality.png, curves.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""A smoke run of the quality benchmark (bench/quality.py), so that the script cannot rot: one tiny
+synthetic dataset through the pipeline, LR and MIAN with its seven ablations, one seed, 3 steps."""
+
+import csv
+import os
+import subprocess
+import sys
+
+from PIL import Image
+
+from mian_keras import ABLATIONS
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_smoke_run_writes_the_table_the_csv_and_the_pictures(tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, os.path.join(REPO, "bench", "quality.py"), "--smoke", "--models", "lr", "mian"]
+    command += ["--seeds", "1", "--work", str(tmp_path / "work"), "--out", str(out)]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stderr[-4000:]
+
+    with open(out / "quality.csv") as f:
+        rows = list(csv.DictReader(f))
+    models = ["lr", "mian"] + [f"mian {name}" for name in ABLATIONS]
+    assert [r["model"] for r in rows] == models
+    for row in rows:
+        assert 0.0 <= float(row["auc"]) <= 1.0 and float(row["logloss"]) > 0
+        assert row["epochs"] == "1" and float(row["seconds"]) > 0
+    table = (out / "quality.md").read_text()
+    assert all(f"| {m} |" in table for m in models) and "MIAN against the best baseline (lr)" in table
+    for picture in ("quality.png", "curves.png"):
+        assert Image.open(out / picture).format == "PNG"
