@@ -34,6 +34,7 @@ class Batcher:
         self.timeout = timeout_ms / 1000.0
         self.model_calls = 0
         self.rows = 0
+        self._counting = threading.Lock()
         self._pending: dict[tuple, collections.deque] = collections.OrderedDict()
         self._cv = threading.Condition()
         self._closed = False
@@ -86,9 +87,10 @@ class Batcher:
 
     def _run(self, function_key, batch: list[_Task]) -> None:
         merged = {k: np.concatenate([t.inputs[k] for t in batch]) for k in batch[0].inputs}
-        try:
+        with self._counting:
             self.model_calls += 1
             self.rows += sum(t.rows for t in batch)
+        try:
             outputs = self.call(function_key, merged)
         except Exception as error:
             if len(batch) == 1:

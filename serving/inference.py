@@ -83,11 +83,12 @@ class Inference:
         return name
 
     def run(self, loaded: LoadedVersion, signature: str, inputs: dict[str, np.ndarray]) -> dict:
-        self.requests += 1
+        with self._count_lock:
+            self.requests += 1
+            self.direct_calls += self.batcher is None
         key = (loaded, signature)
         try:
             if self.batcher is None:
-                self.direct_calls += 1
                 return self._call(key, inputs)
             return self.batcher.submit(key, inputs)
         except (tf.errors.InvalidArgumentError, InvalidInput, ValueError) as error:
