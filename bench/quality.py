@@ -99,9 +99,12 @@ def variants(models: list[str], ablations: bool) -> dict[str, tuple[str, dict]]:
     return rows
 
 
-def train_and_test(spec, schema, examples: str, model: str, hparams: dict, seed: int, epochs: int,
-                   steps: int | None, run_dir: str) -> dict:  # fmt: skip
-    files = {s: glob.glob(os.path.join(examples, f"Split-{s}", "*")) for s in ("train", "eval", "test")}
+def split_files(examples: str) -> dict[str, list[str]]:
+    return {s: glob.glob(os.path.join(examples, f"Split-{s}", "*")) for s in ("train", "eval", "test")}
+
+
+def train_and_test(spec, schema, files: dict, train_rows: int, model: str, hparams: dict, seed: int,
+                   epochs: int, steps: int | None, run_dir: str) -> dict:  # fmt: skip
     data = {s: transformed_dataset_fn(f, schema, spec.label) for s, f in files.items()}
     training = TrainingConfig(
         model=model, hparams=hparams, epochs=epochs, batch_size=256, steps_per_epoch=steps
@@ -114,7 +117,6 @@ def train_and_test(spec, schema, examples: str, model: str, hparams: dict, seed:
     results = trained.evaluate(data["test"](256, 1), return_dict=True, verbose=0)
     history = _read_json(os.path.join(run_dir, HISTORY_FILE))["epochs"]
     trained_epochs = len(history["loss"])
-    train_rows = sum(1 for _ in tf.data.TFRecordDataset(files["train"], compression_type="GZIP"))
     examples_seen = (steps * 256 if steps else train_rows) * trained_epochs
     return {
         "auc": results["auc"],
@@ -262,12 +264,17 @@ def main(argv: list[str] | None = None) -> None:
         tft_output = tft.TFTransformOutput(graph)
         spec = model_feature_spec(tft_output, transform_config)
         schema = tft_output.transformed_metadata.schema
+        files = split_files(examples)
+        # Counted once per dataset: every model reads the same train split.
+        train_rows = sum(1 for _ in tf.data.TFRecordDataset(files["train"], compression_type="GZIP"))
         for name, (model, hparams) in variants(args.models, not args.no_ablations).items():
             for seed in range(args.seeds):
                 run_dir = os.path.join(
                     os.path.abspath(args.work), "models", dataset, name.replace(" ", "-"), str(seed)
                 )
-                result = train_and_test(spec, schema, examples, model, hparams, seed, epochs, steps, run_dir)
+                result = train_and_test(
+                    spec, schema, files, train_rows, model, hparams, seed, epochs, steps, run_dir
+                )
                 rows.append({"dataset": dataset, "model": name, "seed": seed, **result})
                 print(
                     f"{dataset} {name} seed {seed}: test AUC {result['auc']:.4f}, logloss "
