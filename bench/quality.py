@@ -19,6 +19,7 @@ import csv
 import glob
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -35,6 +36,8 @@ import tf_keras as keras  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from mian.dataset_config import config_path  # noqa: E402
+from mian.epoch_timer import EPOCH_SECONDS  # noqa: E402
+from mian.numbered_dirs import newest_numbered  # noqa: E402
 from mian.pipeline_config import GateConfig, PipelineConfig, TrainingConfig  # noqa: E402
 from mian.trainer import HISTORY_FILE, train, transformed_dataset_fn  # noqa: E402
 from mian.transform import model_feature_spec, transform_custom_config  # noqa: E402
@@ -46,7 +49,7 @@ MOVIELENS = os.path.join(os.path.dirname(REPO), "shared", "data", "ml-100k")
 # user fields, two context fields and three derived from the time; they differ in history length).
 SYNTHETIC = {
     # Long histories, like Amazon: users active most days, few new or returning users.
-    "sequence-rich": {"users": 1500, "items": 800, "days": 30, "seed": 1, "daily_activity": 0.8,
+    "sequence-rich": {"users": 800, "items": 800, "days": 30, "seed": 1, "daily_activity": 0.8,
                       "impressions_per_active_day": 5.0, "new_user_share": 0.02, "inactive_user_share": 0.02},
     # Short or empty histories, like the commercial data: rare visits, many new users.
     "profile-rich": {"users": 6000, "items": 800, "days": 30, "seed": 2, "daily_activity": 0.08,
@@ -55,6 +58,9 @@ SYNTHETIC = {
 SMOKE = {"users": 150, "items": 60, "days": 8, "seed": 3}
 BASELINES = ("lr", "wdl", "dcn", "deepfm", "xdeepfm", "din", "dien")
 SPEED_MODELS = ("din", "dien", "mian")
+RESULT_FILE = "result.json"
+# The paper's Table 4 and Figure 5: MIAN with each kind of transformer over the behaviors.
+TABLE4_VARIANTS = ("mian", *(f"mian {n}" for n, change in ABLATIONS.items() if "transformer" in change))
 
 
 def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
@@ -81,14 +87,10 @@ def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
     run(config)
     root = os.path.join(config.pipeline_root, "Transform")
     graph, examples = (
-        _newest(os.path.join(root, "transform_graph")),
-        _newest(os.path.join(root, "transformed_examples")),
+        newest_numbered(os.path.join(root, "transform_graph")),
+        newest_numbered(os.path.join(root, "transformed_examples")),
     )
     return graph, examples, transform_custom_config(config.dataset(), config.vocabulary)
-
-
-def _newest(directory: str) -> str:
-    return max(glob.glob(os.path.join(directory, "*")), key=lambda p: int(os.path.basename(p)))
 
 
 def variants(models: list[str], ablations: bool) -> dict[str, tuple[str, dict]]:
@@ -117,13 +119,15 @@ def train_and_test(spec, schema, files: dict, train_rows: int, model: str, hpara
     results = trained.evaluate(data["test"](256, 1), return_dict=True, verbose=0)
     history = _read_json(os.path.join(run_dir, HISTORY_FILE))["epochs"]
     trained_epochs = len(history["loss"])
-    examples_seen = (steps * 256 if steps else train_rows) * trained_epochs
+    # The first epoch also traces the tf.functions: the steady rate is the median of the later ones.
+    epoch_seconds = statistics.median(history[EPOCH_SECONDS][1:] or history[EPOCH_SECONDS])
     return {
         "auc": results["auc"],
         "logloss": results["logloss"],
         "epochs": trained_epochs,
         "seconds": seconds,
-        "examples_per_second": examples_seen / seconds,
+        "seconds_per_epoch": epoch_seconds,
+        "examples_per_second": (steps * 256 if steps else train_rows) / epoch_seconds,
         "val_auc": history["val_auc"],
     }
 
@@ -133,15 +137,20 @@ def _read_json(path: str):
         return json.load(f)
 
 
-def write_report(rows: list[dict], out: str, command: str, wall_seconds: float) -> None:
+def write_report(rows: list[dict], out: str, command: str, wall_seconds: float, resumed: int) -> None:
     os.makedirs(out, exist_ok=True)
-    fields = ["dataset", "model", "seed", "auc", "logloss", "epochs", "seconds", "examples_per_second"]
+    fields = ["dataset", "model", "seed", "auc", "logloss", "epochs", "seconds", "seconds_per_epoch",
+              "examples_per_second"]  # fmt: skip
     with open(os.path.join(out, "quality.csv"), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
+    training_minutes = sum(r["seconds"] for r in rows) / 60
     lines = [
-        f"# Quality on our data\n\nCommand: `{command}` ({wall_seconds / 60:.0f} minutes on 2 CPU cores).\n"
+        f"# Quality on our data\n\nCommand: `{command}`: {wall_seconds / 60:.0f} minutes wall on 2 CPU"
+        f" cores, {training_minutes:.0f} minutes of it training {len(rows)} models"
+        + (f" ({resumed} of them trained by an earlier, resumed invocation)" if resumed else "")
+        + ".\n"
     ]
     summary = _summary(rows)
     for dataset, models in summary.items():
@@ -185,7 +194,7 @@ def _summary(rows: list[dict]) -> dict:
                 "auc": spread("auc"),
                 "logloss": spread("logloss"),
                 "epochs": statistics.mean(r["epochs"] for r in runs),
-                "seconds_per_epoch": statistics.mean(r["seconds"] / r["epochs"] for r in runs),
+                "seconds_per_epoch": statistics.mean(r["seconds_per_epoch"] for r in runs),
                 "examples_per_second": statistics.mean(r["examples_per_second"] for r in runs),
             }
     return summary
@@ -218,26 +227,28 @@ def _bar_chart(summary: dict, path: str) -> None:
 
 
 def _curves(rows: list[dict], path: str) -> None:
-    """Eval AUC per epoch of MIAN and its Table 4 variants (first seed, first dataset)."""
-    wanted = [
-        r for r in rows if r["model"] in ("mian", "mian post_ln", "mian no_transformer") and r["seed"] == 0
-    ]
-    wanted = [r for r in wanted if r["dataset"] == (wanted[0]["dataset"] if wanted else None)]
-    image = Image.new("RGB", (520, 340), "white")
+    """Eval AUC per epoch of MIAN and its Table 4 variants, first seed, one panel per dataset."""
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows)) or ["(none)"]
+    image = Image.new("RGB", (520 * len(datasets), 340), "white")
     pen = ImageDraw.Draw(image)
     colors = ["blue", "red", "green"]
-    values = [v for r in wanted for v in r["val_auc"]] or [0.5, 1.0]
-    low, high = min(values) - 0.01, max(values) + 0.01
-    longest = max((len(r["val_auc"]) for r in wanted), default=1)
-    for i, row in enumerate(wanted):
-        points = [(60 + e * 440 / max(1, longest - 1), 300 - (v - low) / (high - low) * 280)
-                  for e, v in enumerate(row["val_auc"])]  # fmt: skip
-        if len(points) > 1:
-            pen.line(points, fill=colors[i % 3], width=2)
-        pen.text((70, 10 + i * 14), f"{row['model']} ({row['dataset']})", fill=colors[i % 3])
-    pen.text((4, 300), f"{low:.3f}", fill="black")
-    pen.text((4, 20), f"{high:.3f}", fill="black")
-    pen.text((240, 320), "epoch", fill="black")
+    for k, dataset in enumerate(datasets):
+        left = 520 * k
+        wanted = [r for r in rows if r["dataset"] == dataset and r["model"] in TABLE4_VARIANTS]
+        wanted = [r for r in wanted if r["seed"] == 0]
+        values = [v for r in wanted for v in r["val_auc"]] or [0.5, 1.0]
+        low, high = min(values) - 0.01, max(values) + 0.01
+        longest = max((len(r["val_auc"]) for r in wanted), default=1)
+        for i, row in enumerate(wanted):
+            points = [(left + 60 + e * 440 / max(1, longest - 1), 300 - (v - low) / (high - low) * 280)
+                      for e, v in enumerate(row["val_auc"])]  # fmt: skip
+            if len(points) > 1:
+                pen.line(points, fill=colors[i % 3], width=2)
+            pen.text((left + 70, 24 + i * 14), row["model"], fill=colors[i % 3])
+        pen.text((left + 70, 6), f"{dataset}: eval AUC per epoch", fill="black")
+        pen.text((left + 4, 300), f"{low:.3f}", fill="black")
+        pen.text((left + 4, 20), f"{high:.3f}", fill="black")
+        pen.text((left + 240, 320), "epoch", fill="black")
     image.save(path)
 
 
@@ -252,13 +263,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--work", default="runs/quality", help="data and pipeline runs go here")
     parser.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
+    parser.add_argument(
+        "--resume", action="store_true", help="reuse the results of models already trained in --work"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny synthetic data, 1 epoch of 3 steps")
     args = parser.parse_args(argv)
     datasets = ["smoke"] if args.smoke else args.datasets
     steps = 3 if args.smoke else None
     epochs = 1 if args.smoke else args.epochs
     started = time.perf_counter()
-    rows = []
+    command = "python bench/quality.py " + " ".join(argv or sys.argv[1:])
+    rows, resumed = [], 0
     for dataset in datasets:
         graph, examples, transform_config = prepare(dataset, os.path.abspath(args.work))
         tft_output = tft.TFTransformOutput(graph)
@@ -270,23 +285,27 @@ def main(argv: list[str] | None = None) -> None:
         for name, (model, hparams) in variants(args.models, not args.no_ablations).items():
             for seed in range(args.seeds):
                 run_dir = os.path.join(
-                    os.path.abspath(args.work), "models", dataset, name.replace(" ", "-"), str(seed)
+                    os.path.abspath(args.work), "models", dataset, re.sub(r"\W+", "-", name), str(seed)
                 )
+                done = os.path.join(run_dir, RESULT_FILE)
+                if args.resume and os.path.exists(done):
+                    rows.append(_read_json(done))
+                    resumed += 1
+                    continue
                 result = train_and_test(
                     spec, schema, files, train_rows, model, hparams, seed, epochs, steps, run_dir
                 )
                 rows.append({"dataset": dataset, "model": name, "seed": seed, **result})
+                with open(done, "w") as f:
+                    json.dump(rows[-1], f)
                 print(
                     f"{dataset} {name} seed {seed}: test AUC {result['auc']:.4f}, logloss "
                     f"{result['logloss']:.4f} ({result['epochs']} epochs, {result['seconds']:.0f} s)",
                     flush=True,
                 )
-    write_report(
-        rows,
-        args.out,
-        "python bench/quality.py " + " ".join(argv or sys.argv[1:]),
-        time.perf_counter() - started,
-    )
+                # Rewritten after every model, so that a long run stopped halfway has its report.
+                write_report(rows, args.out, command, time.perf_counter() - started, resumed)
+    write_report(rows, args.out, command, time.perf_counter() - started, resumed)
     print(f"wrote {args.out}/quality.csv, quality.md, quality.png, curves.png")
 
 

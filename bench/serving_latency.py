@@ -26,6 +26,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from mian.numbered_dirs import newest_numbered  # noqa: E402
 from serving.process import ServerProcess  # noqa: E402
 
 SEQUENTIAL_REQUESTS = 300
@@ -75,10 +76,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     files = glob.glob(args.examples)
-    versions = sorted(
-        glob.glob(os.path.join(args.model_base, "mian", "*")), key=lambda p: int(os.path.basename(p))
-    )
-    if not files or not versions:
+    model = newest_numbered(os.path.join(args.model_base, "mian"))
+    if not files or model is None:
         sys.exit("no pushed model or no examples: run `make run` first (or pass --model-base and --examples)")
     examples = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP").take(2048)]
     rng = np.random.default_rng(0)
@@ -87,7 +86,7 @@ def main() -> None:
         list(rng.choice(np.array(examples, dtype=object), 128)) for _ in range(SEQUENTIAL_REQUESTS // 3)
     ]
 
-    serve = tf.saved_model.load(versions[-1]).signatures["serving_default"]
+    serve = tf.saved_model.load(model).signatures["serving_default"]
 
     def local(batch):
         return serve(examples=tf.constant(batch))
@@ -121,7 +120,7 @@ def main() -> None:
             server.stop()
         results[f"server, {batching}"] = rows
 
-    print(f"model {versions[-1]}, {len(examples)} test examples, {os.cpu_count()} CPUs")
+    print(f"model {model}, {len(examples)} test examples, {os.cpu_count()} CPUs")
     names = list(results)
     print(f"{'measure':<44}" + "".join(f"{n:>24}" for n in names))
     for measure in results["server, batching on"]:

@@ -22,6 +22,7 @@ import tf_keras as keras
 from tfx_bsl.public import tfxio
 
 from mian.dataset_config import DatasetConfig
+from mian.epoch_timer import EpochTimer
 from mian.export import export_serving_model
 from mian.pipeline_config import TrainingConfig
 from mian.transform import DATASET_CONFIG_KEY, model_feature_spec
@@ -111,8 +112,8 @@ def train(
 ) -> keras.Model:
     """Train `training.model` on `spec`'s inputs; returns the model with the best eval-AUC weights.
 
-    Writes TensorBoard logs, the weights, feature spec, hyperparameters and per-epoch history to
-    `run_dir`.
+    Writes TensorBoard logs, the weights, feature spec, hyperparameters and per-epoch history
+    (losses, metrics and training seconds) to `run_dir`.
     """
     strategy = strategy or distribution_strategy()
     hp = HParams(**training.hparams)
@@ -127,6 +128,8 @@ def train(
         epochs=training.epochs,
         steps_per_epoch=training.steps_per_epoch,
         callbacks=[
+            # Before EarlyStopping and History, which read the epoch's logs it adds to.
+            EpochTimer(),
             keras.callbacks.EarlyStopping(
                 monitor="val_auc", mode="max", patience=training.patience, restore_best_weights=True
             ),

@@ -80,7 +80,8 @@ def _vocabulary_encoder(sources: list[tf.SparseTensor], name: str, vocabulary: V
     vocab = tft.vocabulary(
         values,
         top_k=vocabulary.top_k,
-        frequency_threshold=vocabulary.frequency_threshold,
+        # TFT warns that a threshold of 0 or 1 is a no-op and asks for None instead.
+        frequency_threshold=vocabulary.frequency_threshold if vocabulary.frequency_threshold > 1 else None,
         vocab_filename=name,
     )
 

@@ -18,6 +18,8 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
+from mian.numbered_dirs import numbers_under
+
 log = logging.getLogger("mian.serving")
 INTERNAL_SIGNATURES = ("__saved_model_init_op",)
 
@@ -98,15 +100,10 @@ class ModelVersions:
             except Exception:  # the poller must outlive a bad scan
                 log.exception("scanning %s failed", self.directory)
 
-    def on_disk(self) -> list[int]:
-        if not os.path.isdir(self.directory):
-            return []
-        return sorted(int(v) for v in os.listdir(self.directory) if v.isdigit())
-
     def refresh(self) -> None:
         """Load every version on disk newer than the newest loaded one, newest last."""
         newest = max(self._versions, default=-1)
-        for version in (v for v in self.on_disk() if v > newest):
+        for version in (v for v in numbers_under(self.directory) if v > newest):
             path = os.path.join(self.directory, str(version))
             fingerprint = _fingerprint(path)
             if self._failed.get(version) == fingerprint:

@@ -18,6 +18,7 @@ import tensorflow_transform as tft
 from mian.dataset_config import HISTORY_LENGTH_FEATURE
 from mian.export import ATTENTION_SIGNATURE, EXAMPLES_INPUT, PROBABILITY, RAW_SIGNATURE, raw_input_fields
 from mian.local_run import run_pipeline
+from mian.numbered_dirs import newest_numbered
 from mian.pipeline_config import PipelineConfig, TrainingConfig
 from mian.trainer import load_trained_model
 from mian_keras.feature_spec import NUMERICAL
@@ -48,10 +49,6 @@ def states(report) -> dict:
 
 def versions(config) -> list[str]:
     return sorted(os.listdir(config.model_serving_dir), key=int)
-
-
-def newest(pattern: str) -> str:
-    return max(glob.glob(pattern), key=lambda p: int(p.rstrip("/").split("/")[-1]))
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +96,7 @@ def test_every_component_runs_and_mian_is_blessed_and_pushed(first_run):
 
 
 def _test_examples(config) -> list[bytes]:
-    split = newest(os.path.join(config.pipeline_root, "ClickLogExampleGen", "examples", "*"))
+    split = newest_numbered(os.path.join(config.pipeline_root, "ClickLogExampleGen", "examples"))
     files = glob.glob(os.path.join(split, "Split-test", "*.gz"))
     return [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
 
@@ -113,10 +110,10 @@ def test_pushed_model_serves_raw_examples_like_the_in_process_model(first_run):
     ]
 
     # In process: the Trainer's model (rebuilt from its run directory) on Transform's own output.
-    model = load_trained_model(newest(os.path.join(config.pipeline_root, "Trainer", "model_run", "*")))
-    transform_dir = newest(os.path.join(config.pipeline_root, "Transform", "transform_graph", "*"))
+    model = load_trained_model(newest_numbered(os.path.join(config.pipeline_root, "Trainer", "model_run")))
+    transform_dir = newest_numbered(os.path.join(config.pipeline_root, "Transform", "transform_graph"))
     tft_output = tft.TFTransformOutput(transform_dir)
-    transformed_dir = newest(os.path.join(config.pipeline_root, "Transform", "transformed_examples", "*"))
+    transformed_dir = newest_numbered(os.path.join(config.pipeline_root, "Transform", "transformed_examples"))
     files = glob.glob(os.path.join(transformed_dir, "Split-test", "*.gz"))
     records = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(4096).get_single_element()
     features = tf.io.parse_example(records, tft_output.transformed_feature_spec())

@@ -1,5 +1,6 @@
 """A smoke run of the quality benchmark (bench/quality.py), so that the script cannot rot: one tiny
-synthetic dataset through the pipeline, LR and MIAN with its seven ablations, one seed, 3 steps."""
+synthetic dataset through the pipeline, LR and MIAN with its seven ablations, one seed, 3 steps; then
+the same command with --resume, which reports those models without training them again."""
 
 import csv
 import os
@@ -31,3 +32,13 @@ def test_smoke_run_writes_the_table_the_csv_and_the_pictures(tmp_path):
     assert all(f"| {m} |" in table for m in models) and "MIAN against the best baseline (lr)" in table
     for picture in ("quality.png", "curves.png"):
         assert Image.open(out / picture).format == "PNG"
+
+    # Run again with --resume: the models already trained in --work are reported, not retrained.
+    first_csv = (out / "quality.csv").read_text()
+    command.append("--resume")
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert " seed 0: test AUC" not in result.stdout  # nothing trained
+    assert (out / "quality.csv").read_text() == first_csv
+    resumed = f"{len(models)} of them trained by an earlier, resumed invocation"
+    assert resumed in (out / "quality.md").read_text()

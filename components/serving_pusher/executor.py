@@ -20,6 +20,8 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
+from mian.numbered_dirs import newest_numbered
+
 
 def tree_digest(directory: str) -> str:
     """A digest of every file's relative path and bytes under `directory`."""
@@ -33,27 +35,21 @@ def tree_digest(directory: str) -> str:
     return digest.hexdigest()
 
 
-def newest_version(base_directory: str) -> str | None:
-    if not fileio.exists(base_directory):
-        return None
-    versions = [v.rstrip("/") for v in fileio.listdir(base_directory) if v.rstrip("/").isdigit()]
-    return max(versions, key=int, default=None)
-
-
 class Executor(tfx_pusher.Executor):
     def Do(self, input_dict, output_dict, exec_properties) -> None:
         destination = pusher_pb2.PushDestination()
         proto_utils.json_to_proto(exec_properties[standard_component_specs.PUSH_DESTINATION_KEY], destination)
         if destination.WhichOneof("destination") == "filesystem" and self.CheckBlessing(input_dict):
             base = destination.filesystem.base_directory
-            version = newest_version(base)
-            if version is not None:
-                served = os.path.join(base, version)
+            served = newest_numbered(base)
+            if served is not None:
                 if tree_digest(served) == tree_digest(self.GetModelPath(input_dict)):
                     model_push = artifact_utils.get_single_instance(
                         output_dict[standard_component_specs.PUSHED_MODEL_KEY]
                     )
                     logging.info("The blessed model is already served as %s: nothing to copy.", served)
-                    self._MarkPushed(model_push, pushed_destination=served, pushed_version=version)
+                    self._MarkPushed(
+                        model_push, pushed_destination=served, pushed_version=os.path.basename(served)
+                    )
                     return
         super().Do(input_dict, output_dict, exec_properties)

@@ -1,0 +1,30 @@
+"""Training seconds per epoch, recorded in the Keras history next to the losses."""
+
+from __future__ import annotations
+
+import time
+
+import tf_keras as keras
+
+EPOCH_SECONDS = "train_seconds"
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds `train_seconds` to each epoch's logs: the time spent on training batches, from the
+    epoch's start to the start of its validation (or to its end when there is none), so that
+    validation is not counted as training cost. The first epoch includes tf.function tracing."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+        self._seconds = None
+
+    def on_test_begin(self, logs=None):
+        # evaluate() outside fit() also calls this; only the first call within an epoch counts.
+        if getattr(self, "_seconds", 0) is None:
+            self._seconds = time.perf_counter() - self._started
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs[EPOCH_SECONDS] = (
+                self._seconds if self._seconds is not None else time.perf_counter() - self._started
+            )
