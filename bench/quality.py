@@ -201,29 +201,46 @@ def _summary(rows: list[dict]) -> dict:
 
 
 def _bar_chart(summary: dict, path: str) -> None:
-    """Test AUC per model per dataset, a bar from 0.5 with a one-standard-deviation whisker."""
+    """Test AUC per model, one panel per dataset on its own scale (the differences are a fraction of a
+    point): a bar per model's mean with a one-standard-deviation whisker."""
     models = list(dict.fromkeys(m for per in summary.values() for m in per))
-    bar, gap, height, left = 12, 30, 320, 160
-    image = Image.new("RGB", (left + len(summary) * (len(models) * bar + gap) + 20, height + 40), "white")
+    bar, panel_gap, top, height, legend = 16, 60, 30, 300, 190
+    panel = len(models) * bar
+    image = Image.new("RGB", (legend + len(summary) * (panel + panel_gap), top + height + 30), "white")
     pen = ImageDraw.Draw(image)
-    scale = lambda auc: height - (max(auc, 0.5) - 0.5) / 0.5 * (height - 20)  # noqa: E731
+    colors = {m: _model_color(m, j, len(models)) for j, m in enumerate(models)}
+    for j, model in enumerate(models):
+        pen.rectangle([4, top + j * 14, 14, top + 10 + j * 14], fill=colors[model])
+        pen.text((18, top + j * 14), model, fill="black")
     for k, (dataset, per) in enumerate(summary.items()):
-        x0 = left + k * (len(models) * bar + gap)
-        pen.text((x0, height + 8), dataset, fill="black")
+        x0 = legend + k * (panel + panel_gap) + 40
+        spans = [(s["auc"][0] - s["auc"][1], s["auc"][0] + s["auc"][1]) for s in per.values()]
+        low = min(lo for lo, _ in spans) - 0.005
+        high = max(hi for _, hi in spans) + 0.005
+        y = lambda auc, low=low, high=high: top + height - (auc - low) / (high - low) * height  # noqa: E731
+        pen.text((x0, 8), dataset, fill="black")
+        pen.text((x0 - 40, top - 6), f"{high:.3f}", fill="black")
+        pen.text((x0 - 40, top + height - 6), f"{low:.3f}", fill="black")
+        pen.line([x0 - 2, top, x0 - 2, top + height], fill="black")
         for j, model in enumerate(models):
-            if model not in per:
-                continue
-            mean, std = per[model]["auc"]
-            x = x0 + j * bar
-            shade = 60 + int(180 * j / max(1, len(models) - 1))
-            pen.rectangle([x, scale(mean), x + bar - 2, height], fill=(shade, 120, 255 - shade))
-            pen.line([x + bar // 2 - 1, scale(mean + std), x + bar // 2 - 1, scale(mean - std)], fill="black")
-    for j, model in enumerate(models):  # legend
-        shade = 60 + int(180 * j / max(1, len(models) - 1))
-        pen.rectangle([4, 4 + j * 14, 14, 14 + j * 14], fill=(shade, 120, 255 - shade))
-        pen.text((18, 4 + j * 14), model, fill="black")
-    pen.text((4, height - 10), "AUC 0.5", fill="black")
+            if model in per:
+                mean, std = per[model]["auc"]
+                x = x0 + j * bar
+                pen.rectangle([x, y(mean), x + bar - 3, top + height], fill=colors[model])
+                middle = x + (bar - 3) // 2
+                pen.line([middle, y(mean + std), middle, y(mean - std)], fill="black")
+        pen.text((x0, top + height + 8), "test AUC, mean ± 1 sd", fill="black")
     image.save(path)
+
+
+def _model_color(model: str, index: int, count: int) -> tuple[int, int, int]:
+    """MIAN red, its ablations orange, the baselines in blues."""
+    shade = int(120 * index / max(1, count - 1))
+    if model == "mian":
+        return (210, 30, 30)
+    if model.startswith("mian "):
+        return (240, 130 + shade // 2, 40)
+    return (40 + shade // 2, 90 + shade, 220)
 
 
 def _curves(rows: list[dict], path: str) -> None:
