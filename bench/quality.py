@@ -49,7 +49,7 @@ MOVIELENS = os.path.join(os.path.dirname(REPO), "shared", "data", "ml-100k")
 # user fields, two context fields and three derived from the time; they differ in history length).
 SYNTHETIC = {
     # Long histories, like Amazon: users active most days, few new or returning users.
-    "sequence-rich": {"users": 800, "items": 800, "days": 30, "seed": 1, "daily_activity": 0.8,
+    "sequence-rich": {"users": 400, "items": 800, "days": 30, "seed": 1, "daily_activity": 0.8,
                       "impressions_per_active_day": 5.0, "new_user_share": 0.02, "inactive_user_share": 0.02},
     # Short or empty histories, like the commercial data: rare visits, many new users.
     "profile-rich": {"users": 6000, "items": 800, "days": 30, "seed": 2, "daily_activity": 0.08,
