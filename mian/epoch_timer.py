@@ -14,13 +14,18 @@ class EpochTimer(keras.callbacks.Callback):
     epoch's start to the start of its validation (or to its end when there is none), so that
     validation is not counted as training cost. The first epoch includes tf.function tracing."""
 
+    def __init__(self):
+        super().__init__()
+        self._started = None  # set while an epoch runs
+        self._seconds = None  # set when that epoch's validation starts
+
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
         self._seconds = None
 
     def on_test_begin(self, logs=None):
-        # evaluate() outside fit() also calls this; only the first call within an epoch counts.
-        if getattr(self, "_seconds", 0) is None:
+        # evaluate() outside an epoch calls this too; within one, only its first call counts.
+        if self._started is not None and self._seconds is None:
             self._seconds = time.perf_counter() - self._started
 
     def on_epoch_end(self, epoch, logs=None):
@@ -28,3 +33,4 @@ class EpochTimer(keras.callbacks.Callback):
             logs[EPOCH_SECONDS] = (
                 self._seconds if self._seconds is not None else time.perf_counter() - self._started
             )
+        self._started = None
