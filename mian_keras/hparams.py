@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import tf_keras as keras
 
@@ -10,6 +11,13 @@ PRE_LN = "pre_ln"
 POST_LN = "post_ln"
 NO_TRANSFORMER = "none"
 TRANSFORMER_KINDS = (PRE_LN, POST_LN, NO_TRANSFORMER)
+TRUNCATED_NORMAL = "truncated_normal"
+PER_LOOKUP = "lookup"
+PER_ROW = "row"
+GIM_SUM = "sum"
+GIM_CONCAT = "concat"
+IBIM_ADDITIVE = "additive"
+IBIM_BILINEAR = "bilinear"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,13 +39,20 @@ class HParams:
     learning_rate: float = 1e-3
     beta_1: float = 0.9
     beta_2: float = 0.999
+    adam_epsilon: float = 1e-7
     init_stddev: float = 0.02
+    kernel_init: str = TRUNCATED_NORMAL
     num_heads: int = 8
     mlp_units: tuple[int, ...] = (32, 8)
     batch_size: int = 128
     dropout: float = 0.2
     embedding_l2: float = 1e-3
+    embedding_l2_per: str = PER_LOOKUP
     kernel_l2: float = 0.0
+    click_rate: float | None = None
+    gim_pooling: str = GIM_SUM
+    ibim_score: str = IBIM_ADDITIVE
+    positions: bool = False
     # Hidden width of the Transformer's position-wise FFN (Eq. 5), as a multiple of its input width.
     ffn_multiplier: int = 4
     # The common width that GIM brings its seven representations to (Eq. 14).
@@ -68,9 +83,22 @@ class HParams:
         return dataclasses.replace(self, **changes)
 
     def initializer(self) -> dict:
-        """The truncated-normal initializer as a config: every layer makes its own instance from it,
-        since one unseeded instance gives every layer it initializes the same values."""
+        """The embeddings' truncated-normal initializer as a config: every layer makes its own instance
+        from it, since one unseeded instance gives every layer it initializes the same values."""
         return keras.initializers.serialize(keras.initializers.TruncatedNormal(stddev=self.init_stddev))
+
+    def kernel_initializer(self) -> dict:
+        """The dense and attention kernels' initializer, as a config."""
+        if self.kernel_init == TRUNCATED_NORMAL:
+            return self.initializer()
+        return keras.initializers.serialize(keras.initializers.get(self.kernel_init))
+
+    def output_bias(self) -> float:
+        """The logit's bias at initialization: the log-odds of `click_rate`, or 0."""
+        if self.click_rate is None:
+            return 0.0
+        rate = min(max(self.click_rate, 1e-4), 1 - 1e-4)
+        return math.log(rate / (1 - rate))
 
     def regularizer(self):
         """The L2 of dense and attention kernels, or None."""
@@ -78,10 +106,12 @@ class HParams:
 
     def kernel_args(self) -> dict:
         """The initializer and regularizer arguments of every layer with kernels."""
-        return dict(kernel_initializer=self.initializer(), kernel_regularizer=self.regularizer())
+        return dict(kernel_initializer=self.kernel_initializer(), kernel_regularizer=self.regularizer())
 
     def optimizer(self) -> keras.optimizers.Optimizer:
-        return keras.optimizers.Adam(learning_rate=self.learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
+        return keras.optimizers.Adam(
+            learning_rate=self.learning_rate, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.adam_epsilon
+        )
 
 
 # The paper's ablations, by the names its Tables 3 and 4 give them.

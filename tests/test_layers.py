@@ -6,7 +6,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from mian_keras.hparams import POST_LN, PRE_LN
-from mian_keras.layers.attention_pooling import TanhAttentionPooling, masked_softmax
+from mian_keras.layers.attention_pooling import masked_softmax, tanh_attention
 from mian_keras.layers.augru import AUGRUCell, InterestEvolution
 from mian_keras.layers.cin import CompressedInteraction
 from mian_keras.layers.cross import CrossNetwork
@@ -30,22 +30,16 @@ def test_masked_softmax_sums_to_one_over_valid_entries_and_zero_elsewhere():
     assert np.all(weights[1] == 0)
 
 
-def test_per_slot_scoring_has_parameters_per_slot_and_shared_scoring_does_not():
-    values = tf.random.normal([3, 5, 4])
-    per_slot = TanhAttentionPooling(per_slot=True)
-    shared = TanhAttentionPooling(per_slot=False)
-    pooled, weights = per_slot(values)
-    shared(values)
-    assert pooled.shape == (3, 4) and weights.shape == (3, 5)
-    assert per_slot.score_kernel.shape == (5, 4) and per_slot.score_bias.shape == (5,)
-    assert shared.score_kernel.shape == (4,) and shared.score_bias.shape == ()
-    np.testing.assert_allclose(weights.numpy().sum(-1), 1.0, rtol=1e-6)
-    np.testing.assert_allclose(pooled, tf.einsum("bl,bld->bd", weights, values), rtol=1e-5)
+def test_tanh_attention_is_the_masked_softmax_of_tanh_scores():
+    logits = tf.constant([[3.0, -0.5, 40.0, 0.2], [1.0, 1.0, 1.0, 1.0]])
+    valid = tf.constant([[True, True, False, True], [False, False, False, False]])
+    np.testing.assert_allclose(tanh_attention(logits, valid), masked_softmax(tf.tanh(logits), valid), atol=1e-7)
+    np.testing.assert_allclose(tanh_attention(logits), tf.nn.softmax(tf.tanh(logits)), atol=1e-7)
 
 
 def _zero_sublayer_outputs(block):
     """Zero the output projections of attention and FFN: each sub-layer then adds exactly 0."""
-    for variable in block.attention._output_dense.weights + block.ffn_outer.weights:
+    for variable in [block.output_kernel, block.output_bias, *block.ffn_outer.weights]:
         variable.assign(tf.zeros_like(variable))
 
 
@@ -93,16 +87,17 @@ def test_field_interaction_pads_narrow_fields_and_keeps_their_values():
     w = weights.numpy()[0]
     expected = w[0] * np.array([1, 1, 2, 2, 2]) + w[1] * np.array([1, 1, 5, 0, 0])
     np.testing.assert_allclose(pooled.numpy()[0], expected, rtol=1e-5)
-    assert layer.pooling.score_kernel.shape == (2, 5)
+    assert layer.score_kernel.shape == (2, 5)
 
 
 TRUNCATED = keras.initializers.TruncatedNormal(stddev=0.02)
 LAYERS = [
-    (TanhAttentionPooling, dict(per_slot=True, kernel_initializer=TRUNCATED)),
     (TransformerBlock, dict(num_heads=2, norm_position=POST_LN, dropout=0.1)),
     (ItemBehaviorsInteraction, dict(num_heads=2, transformer="none")),
+    (ItemBehaviorsInteraction, dict(num_heads=2, score="bilinear", positions=True, kernel_initializer=TRUNCATED)),
     (ItemFieldsInteraction, dict(kernel_regularizer=keras.regularizers.L2(0.01))),
     (GlobalInteraction, dict(names=["e_i", "R_ibim"], width=4)),
+    (GlobalInteraction, dict(names=["e_i", "R_ibim"], width=4, pooling="sum")),
     (MLP, dict(units=[8, 4], dropout=0.2, kernel_initializer=TRUNCATED)),
     (CrossNetwork, dict(num_layers=2)),
     (CompressedInteraction, dict(layer_sizes=[3, 2])),
@@ -113,7 +108,7 @@ LAYERS = [
 ]
 
 
-@pytest.mark.parametrize("cls, kwargs", LAYERS, ids=[c.__name__ for c, _ in LAYERS])
+@pytest.mark.parametrize("cls, kwargs", LAYERS, ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(LAYERS)])
 def test_layers_round_trip_through_their_config(cls, kwargs):
     layer = cls(**kwargs)
     config = layer.get_config()

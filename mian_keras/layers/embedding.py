@@ -6,6 +6,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from mian_keras.feature_spec import PADDING_ID, FeatureSpec
+from mian_keras.hparams import PER_LOOKUP, PER_ROW
 
 
 @keras.utils.register_keras_serializable(package="mian")
@@ -16,21 +17,31 @@ class FeatureEmbedding(keras.layers.Layer):
     field is its scalar, used as is, with a trailing axis of width 1. A behavior field looks up the table
     of its item twin, so `hist_item_id` and `item_id` share one table.
 
-    `embedding_l2` penalizes the embeddings a batch looks up (per example, c * sum of squares), not whole
-    tables: the cost of the penalty follows the batch, not the size of the vocabulary, and rows that a
-    batch does not touch are left alone (DIN's mini-batch aware regularization in spirit).
+    `embedding_l2` penalizes the embeddings a batch looks up, not whole tables: the cost of the penalty
+    follows the batch, not the size of the vocabulary, and rows that a batch does not touch are left
+    alone. With `l2_per="row"` every distinct row the batch looks up is penalized once,
+    c * ||V_r||^2, however many examples or history steps look it up, and the padding row never
+    (DIN's mini-batch aware regularization without its frequency weights). With `l2_per="lookup"`
+    every lookup is penalized, c * sum of squares per example: a row is pulled in proportion to how
+    often the batch uses it, history steps and padding included.
 
     Call with the dict of raw inputs; returns a dict with one tensor per field: [batch, width] for item,
     user and context fields, [batch, T, width] for behavior fields.
     """
 
-    def __init__(self, spec: dict, initializer=None, embedding_l2: float = 0.0, **kwargs):
+    def __init__(
+        self, spec: dict, initializer=None, embedding_l2: float = 0.0, l2_per: str = PER_ROW, **kwargs
+    ):
         super().__init__(**kwargs)
+        if l2_per not in (PER_ROW, PER_LOOKUP):
+            raise ValueError(f"l2_per must be {PER_ROW!r} or {PER_LOOKUP!r}, got {l2_per!r}")
         self.spec_config = spec
         self.feature_spec = FeatureSpec.from_dict(spec)
         self.initializer = keras.initializers.serialize(keras.initializers.get(initializer or "uniform"))
         self.embedding_l2 = embedding_l2
-        regularizer = keras.regularizers.L2(embedding_l2) if embedding_l2 else None
+        self.l2_per = l2_per
+        per_lookup = embedding_l2 and l2_per == PER_LOOKUP
+        regularizer = keras.regularizers.L2(embedding_l2) if per_lookup else None
         self.tables = {
             f.name: keras.layers.Embedding(
                 f.vocab_size,
@@ -50,7 +61,22 @@ class FeatureEmbedding(keras.layers.Layer):
             outputs[f.name] = self._represent(f, inputs[f.name])
         for seq in spec.sequence_fields:
             outputs[seq.name] = self._represent(spec.twin_of(seq), inputs[seq.name])
+        if self.embedding_l2 and self.l2_per == PER_ROW:
+            self.add_loss(self._row_penalty(inputs))
         return outputs
+
+    def _row_penalty(self, inputs) -> tf.Tensor:
+        """c * sum of ||V_r||^2 over the distinct non-padding rows r the batch looks up, per table."""
+        ids = {name: [tf.reshape(inputs[name], [-1])] for name in self.tables}
+        for seq in self.feature_spec.sequence_fields:
+            if seq.twin in self.tables:
+                ids[seq.twin].append(tf.reshape(inputs[seq.name], [-1]))
+        terms = []
+        for name, table in self.tables.items():
+            rows, _ = tf.unique(tf.concat(ids[name], axis=0))
+            rows = tf.boolean_mask(rows, tf.not_equal(rows, PADDING_ID))
+            terms.append(tf.reduce_sum(tf.square(tf.gather(table.embeddings, rows))))
+        return self.embedding_l2 * tf.add_n(terms)
 
     def _represent(self, field, values):
         if field.is_categorical:
@@ -63,6 +89,7 @@ class FeatureEmbedding(keras.layers.Layer):
             spec=self.spec_config,
             initializer=self.initializer,
             embedding_l2=self.embedding_l2,
+            l2_per=self.l2_per,
         )
         return config
 

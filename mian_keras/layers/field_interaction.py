@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras.layers.attention_pooling import TanhAttentionPooling
+from mian_keras.layers.attention_pooling import tanh_attention
 from mian_keras.layers.kernel_layer import KernelLayer
 
 
@@ -20,28 +20,30 @@ class ItemFieldsInteraction(KernelLayer):
     scalar of 1: Eq. 2 uses the scalar as is). Narrower fields are zero-padded to the widest one, which
     leaves each field's values untouched and adds no parameters.
 
+    Computed without building the V^j: V^j W^j splits into e_i W^j_item + e^j W^j_field, all J item
+    parts in one matmul; and since the alpha_j sum to 1, R = concat(e_i, sum_j alpha_j e^j).
+
     Call with [e_i [batch, D_i], e^1 [batch, d_1], ..., e^J [batch, d_J]]; returns
     (R [batch, D_i + max_j d_j], alpha [batch, J]).
     """
 
-    def __init__(self, kernel_initializer=None, kernel_regularizer=None, **kwargs):
-        super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
-        self.pooling = TanhAttentionPooling(
-            per_slot=True,
-            **self.kernel_args,
-            name="field_attention",
+    def build(self, input_shape):
+        item_width = int(input_shape[0][-1])
+        field_width = max(int(s[-1]) for s in input_shape[1:])
+        slots = len(input_shape) - 1
+        # Row j is W^j over V^j = [e_i, e^j]: its first D_i entries score the item, the rest the field.
+        self.score_kernel = self.add_weight(
+            name="score_kernel", shape=(slots, item_width + field_width), **self.kernel_weight_args()
         )
+        self.score_bias = self.add_weight(name="score_bias", shape=(slots,), initializer="zeros")
+        self.item_width = item_width
+        super().build(input_shape)
 
     def call(self, inputs):
         item, *fields = inputs
         width = max(int(f.shape[-1]) for f in fields)
-        interactions = tf.stack(
-            [tf.concat([item, tf.pad(f, [[0, 0], [0, width - int(f.shape[-1])]])], -1) for f in fields],
-            axis=1,
-        )
-        return self.pooling(interactions)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update()
-        return config
+        stacked = tf.stack([tf.pad(f, [[0, 0], [0, width - int(f.shape[-1])]]) for f in fields], axis=1)
+        item_kernel, field_kernel = self.score_kernel[:, : self.item_width], self.score_kernel[:, self.item_width :]
+        logits = tf.matmul(item, item_kernel, transpose_b=True) + tf.einsum("bjd,jd->bj", stacked, field_kernel)
+        weights = tanh_attention(logits + self.score_bias)
+        return tf.concat([item, tf.einsum("bj,bjd->bd", weights, stacked)], axis=-1), weights

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras.layers.attention_pooling import TanhAttentionPooling
+from mian_keras.hparams import GIM_CONCAT, GIM_SUM
+from mian_keras.layers.attention_pooling import tanh_attention
 from mian_keras.layers.kernel_layer import KernelLayer
 
 
@@ -13,50 +15,90 @@ from mian_keras.layers.kernel_layer import KernelLayer
 class GlobalInteraction(KernelLayer):
     """GIM: attention over the original and the interactive representations.
 
-    r_g = {e_i; e_c; e_b; e_u; P(R_ibim); P(R_iuim); P(R_icim)} (Eq. 14) and
-    R_g = sum_l softmax_l(tanh(r_l W_l + b_l)) r_l (Eq. 15), with W_l, b_l of each representation's own.
+    r_g = {e_i; e_c; e_b; e_u; P(R_ibim); P(R_iuim); P(R_icim)} (Eq. 14) and weights
+    alpha_l = softmax_l(tanh(r_l W_l + b_l)) (Eq. 15), with W_l, b_l of each representation's own.
 
-    The paper leaves the pooling P and the common width open. Here P is a learned linear projection,
-    without bias, of each representation to `width` units: each r_l gets its own projection, applied
-    alike to the original e_* and to the R_*, so the attention compares like with like and no
-    representation is cut or padded. The sequence e_b arrives already reduced to one vector (the mean of
-    its valid steps; see MaskedMeanPooling). `names` labels the representations in the order given, so
-    that the weights alpha_l can be read per example (the paper's Figure 6).
+    The paper leaves the pooling P and how the weighted r_l are combined open: the r_l differ in width,
+    and Eq. 14 calls r_g a concatenation. Two readings, by `pooling`:
+    - "concat": each r_l keeps its width and is scaled by its weight, and R_g is their concatenation,
+      concat_l(alpha_l r_l). Nothing is squeezed: the MLP sees every representation, weighted.
+    - "sum": each r_l is projected, without bias, to `width` units (its own projection), and
+      R_g = sum_l alpha_l r_l, one `width`-wide vector.
+    The sequence e_b arrives already reduced to one vector (the mean of its valid steps). `names` labels
+    the representations in the order given, so that the weights can be read per example (Figure 6).
 
-    Call with a list of L tensors [batch, d_l]; returns (R_g [batch, width], alpha [batch, L]).
+    Both are computed at once for all L representations: "concat" scores the concatenation with one
+    kernel and sums the products per block; "sum" zero-pads the r_l to one width and projects all of
+    them with one einsum.
+
+    Call with a list of L tensors [batch, d_l]; returns (R_g, alpha [batch, L]), R_g [batch, sum_l d_l]
+    ("concat") or [batch, width] ("sum").
     """
 
-    def __init__(self, names, width: int, kernel_initializer=None, kernel_regularizer=None, **kwargs):
+    def __init__(
+        self,
+        names,
+        width: int,
+        pooling: str = GIM_CONCAT,
+        kernel_initializer=None,
+        kernel_regularizer=None,
+        **kwargs,
+    ):
         super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
+        if pooling not in (GIM_CONCAT, GIM_SUM):
+            raise ValueError(f"pooling must be {GIM_CONCAT!r} or {GIM_SUM!r}, got {pooling!r}")
         self.names = list(names)
         self.width = width
-        self.projections = [
-            keras.layers.Dense(
-                width,
-                use_bias=False,
-                **self.kernel_args,
-                name=f"project_{name}",
+        self.pooling = pooling
+
+    def build(self, input_shape):
+        if len(input_shape) != len(self.names):
+            raise ValueError(f"GIM expects {len(self.names)} representations {self.names}, got {len(input_shape)}")
+        self.widths = [int(s[-1]) for s in input_shape]
+        slots = len(self.widths)
+        if self.pooling == GIM_SUM:
+            widest = max(self.widths)
+            # Slot l's projection is a [d_l, width] kernel, initialized as one, zero-padded to the widest.
+            self.projection = self.add_weight(
+                name="projection",
+                shape=(slots, widest, self.width),
+                initializer=self._padded_projections,
+                regularizer=self.kernel_regularizer,
             )
-            for name in self.names
-        ]
-        self.pooling = TanhAttentionPooling(
-            per_slot=True,
-            **self.kernel_args,
-            name="global_attention",
-        )
+            score_shape = (slots, self.width)
+        else:
+            # [sum_l d_l, L]: column l is 1 on the entries of r_l in the concatenation.
+            self.blocks = tf.constant(np.repeat(np.eye(slots, dtype=np.float32), self.widths, axis=0))
+            score_shape = (sum(self.widths),)
+        self.score_kernel = self.add_weight(name="score_kernel", shape=score_shape, **self.kernel_weight_args())
+        self.score_bias = self.add_weight(name="score_bias", shape=(slots,), initializer="zeros")
+        super().build(input_shape)
+
+    def _padded_projections(self, shape, dtype=None):
+        slots, widest, width = shape
+        # A fresh initializer per slot: one unseeded instance would repeat its values.
+        kernels = [keras.initializers.get(self.kernel_initializer)((d, width), dtype) for d in self.widths]
+        return tf.stack([tf.pad(k, [[0, widest - d], [0, 0]]) for k, d in zip(kernels, self.widths, strict=True)])
 
     def call(self, representations):
-        if len(representations) != len(self.names):
-            raise ValueError(
-                f"GIM expects {len(self.names)} representations {self.names}, got {len(representations)}"
+        if self.pooling == GIM_SUM:
+            widest = max(self.widths)
+            padded = tf.stack(
+                [tf.pad(r, [[0, 0], [0, widest - d]]) for r, d in zip(representations, self.widths, strict=True)],
+                axis=1,
             )
-        projected = tf.stack([p(r) for p, r in zip(self.projections, representations, strict=True)], axis=1)
-        return self.pooling(projected)
+            projected = tf.einsum("bld,ldw->blw", padded, self.projection)
+            weights = tanh_attention(tf.einsum("blw,lw->bl", projected, self.score_kernel) + self.score_bias)
+            return tf.einsum("bl,blw->bw", weights, projected), weights
+        flat = tf.concat(representations, axis=-1)
+        weights = tanh_attention(tf.matmul(flat * self.score_kernel, self.blocks) + self.score_bias)
+        return flat * tf.matmul(weights, self.blocks, transpose_b=True), weights
 
     def get_config(self):
         config = super().get_config()
         config.update(
             names=self.names,
             width=self.width,
+            pooling=self.pooling,
         )
         return config

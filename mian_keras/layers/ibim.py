@@ -5,8 +5,8 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras.hparams import NO_TRANSFORMER, PRE_LN
-from mian_keras.layers.attention_pooling import TanhAttentionPooling
+from mian_keras.hparams import IBIM_ADDITIVE, IBIM_BILINEAR, NO_TRANSFORMER, PRE_LN
+from mian_keras.layers.attention_pooling import tanh_attention
 from mian_keras.layers.kernel_layer import KernelLayer
 from mian_keras.layers.transformer import TransformerBlock
 
@@ -15,9 +15,22 @@ from mian_keras.layers.transformer import TransformerBlock
 class ItemBehaviorsInteraction(KernelLayer):
     """IBIM: a Transformer over the behaviors, then attention of the candidate over its outputs.
 
-    h_b = Transformer(e_b) (Eqs. 3-5; Pre-LN by default, Post-LN or none for Table 4's ablations);
-    V_t = concat(e_i, h_t) (Eq. 6); alpha_t = softmax_t(tanh(V_t W + b)) over the valid steps
-    (Eqs. 7-8); R_ibim = sum_t alpha_t V_t (Eq. 9). One W, b score every step.
+    h_b = Transformer(e_b + p) (Eqs. 3-5; Pre-LN by default, Post-LN or none for Table 4's ablations);
+    V_t = concat(e_i, h_t) (Eq. 6); alpha_t = softmax_t(gamma(V_t)) over the valid steps (Eq. 7);
+    R_ibim = sum_t alpha_t V_t (Eq. 9).
+
+    The score gamma (Eq. 8), by `score`:
+    - "additive": gamma(V_t) = tanh(V_t W + b), one W and b for every step. The candidate's part
+      e_i W_i is the same at every step, so the order of the weights does not depend on the candidate.
+    - "bilinear": gamma(V_t) = tanh(V_t W + e_i M h_t + b): a weight matrix M between candidate and
+      behavior, so that which behaviors matter depends on the candidate (DIN's point, which section
+      3.2.2 cites for IBIM).
+
+    `positions` adds a learned embedding p_t of each step's recency (step 0 is the newest click) to
+    e_b before the Transformer; the paper's self-attention is otherwise blind to the order of clicks.
+
+    Computed without tiling e_i over the steps: e_i W_i is scored once, and since the alpha_t sum to
+    1, R_ibim = concat(e_i, sum_t alpha_t h_t).
 
     With no valid step (a user without history) every alpha_t is 0 and R_ibim is the zero vector, so
     the module contributes nothing rather than NaN and the other modules carry the prediction.
@@ -32,15 +45,21 @@ class ItemBehaviorsInteraction(KernelLayer):
         transformer: str = PRE_LN,
         ffn_multiplier: int = 4,
         dropout: float = 0.0,
+        score: str = IBIM_ADDITIVE,
+        positions: bool = False,
         kernel_initializer=None,
         kernel_regularizer=None,
         **kwargs,
     ):
         super().__init__(kernel_initializer, kernel_regularizer, **kwargs)
+        if score not in (IBIM_ADDITIVE, IBIM_BILINEAR):
+            raise ValueError(f"score must be {IBIM_ADDITIVE!r} or {IBIM_BILINEAR!r}, got {score!r}")
         self.num_heads = num_heads
         self.transformer_kind = transformer
         self.ffn_multiplier = ffn_multiplier
         self.dropout = dropout
+        self.score = score
+        self.positions = positions
         self.transformer = None
         if transformer != NO_TRANSFORMER:
             self.transformer = TransformerBlock(
@@ -51,21 +70,43 @@ class ItemBehaviorsInteraction(KernelLayer):
                 **self.kernel_args,
                 name="transformer",
             )
-        self.pooling = TanhAttentionPooling(
-            per_slot=False,
-            **self.kernel_args,
-            name="behavior_attention",
+
+    def build(self, input_shape):
+        item_width = int(input_shape[0][-1])
+        steps, behavior_width = int(input_shape[1][1]), int(input_shape[1][-1])
+        self.item_width = item_width
+        if self.positions:
+            self.position_embedding = self.add_weight(
+                name="position_embedding", shape=(steps, behavior_width), **self.kernel_weight_args()
+            )
+        # W over V_t = [e_i, h_t]: its first D_i entries score the candidate, the rest the behavior.
+        self.score_kernel = self.add_weight(
+            name="score_kernel", shape=(item_width + behavior_width,), **self.kernel_weight_args()
         )
+        self.score_bias = self.add_weight(name="score_bias", shape=(), initializer="zeros")
+        if self.score == IBIM_BILINEAR:
+            self.bilinear_kernel = self.add_weight(
+                name="bilinear_kernel", shape=(item_width, behavior_width), **self.kernel_weight_args()
+            )
+        super().build(input_shape)
 
     def call(self, inputs, training=None):
         item, behaviors, valid = inputs
         hidden = behaviors
+        if self.positions:
+            hidden = hidden + self.position_embedding
         if self.transformer is not None:
-            hidden = self.transformer(behaviors, valid, training=training)
-        steps = tf.shape(hidden)[1]
-        tiled_item = tf.tile(item[:, tf.newaxis, :], tf.stack([1, steps, 1]))
-        interactions = tf.concat([tiled_item, hidden], axis=-1)
-        return self.pooling(interactions, valid=valid)
+            hidden = self.transformer(hidden, valid, training=training)
+        item_kernel, behavior_kernel = self.score_kernel[: self.item_width], self.score_kernel[self.item_width :]
+        logits = tf.einsum("btd,d->bt", hidden, behavior_kernel)
+        logits += tf.matmul(item, item_kernel[:, tf.newaxis])  # the candidate's part, [batch, 1]
+        if self.score == IBIM_BILINEAR:
+            logits += tf.einsum("btd,bd->bt", hidden, tf.matmul(item, self.bilinear_kernel))
+        weights = tanh_attention(logits + self.score_bias, valid)
+        pooled = tf.einsum("bt,btd->bd", weights, hidden)
+        # sum_t alpha_t is 1, or 0 for a user without history, whose R_ibim is all zero.
+        total = tf.reduce_sum(weights, axis=-1, keepdims=True)
+        return tf.concat([item * total, pooled], axis=-1), weights
 
     def get_config(self):
         config = super().get_config()
@@ -74,5 +115,7 @@ class ItemBehaviorsInteraction(KernelLayer):
             transformer=self.transformer_kind,
             ffn_multiplier=self.ffn_multiplier,
             dropout=self.dropout,
+            score=self.score,
+            positions=self.positions,
         )
         return config

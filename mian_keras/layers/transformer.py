@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import tensorflow as tf
 import tf_keras as keras
 
 from mian_keras.hparams import POST_LN, PRE_LN
 from mian_keras.layers.kernel_layer import KernelLayer
+
+# Added to the attention logits of masked keys: exp() of it is 0 in float32.
+MASKED_LOGIT = -1e9
 
 
 @keras.utils.register_keras_serializable(package="mian")
@@ -19,8 +24,10 @@ class TransformerBlock(KernelLayer):
     Post-LN (the original Transformer, Table 4's "w/ Transformer"): the residual sum is normalized:
         x = LN(x + MultiHead(x));  h = LN(x + FFN(x)).
 
-    Padded steps are masked out of the attention keys, so no valid step ever reads a padded one. The
-    outputs at padded steps are meaningless and must be masked by whoever reads them.
+    The multi-head self-attention (Eq. 4) projects queries, keys and values of all h heads with one
+    fused kernel [d, 3, h, k] (k = d / h) and attends with batched matmuls over [batch, h, T, T];
+    padded steps are masked out of the keys by a large negative logit, so no valid step ever reads a
+    padded one. The outputs at padded steps are meaningless and must be masked by whoever reads them.
 
     Call with behaviors [batch, T, d] and `valid` [batch, T] (bool); returns h_b [batch, T, d].
     """
@@ -45,37 +52,59 @@ class TransformerBlock(KernelLayer):
 
     def build(self, input_shape):
         width = int(input_shape[-1])
-        self.attention = keras.layers.MultiHeadAttention(
-            num_heads=self.num_heads,
-            key_dim=max(1, width // self.num_heads),
-            dropout=self.dropout,
-            name="self_attention",
-            **self.kernel_args,
+        self.key_dim = max(1, width // self.num_heads)
+        heads = (self.num_heads, self.key_dim)
+        # W^Q, W^K, W^V of every head (Eq. 4), fused; W^O maps the concatenated heads back to d.
+        self.qkv_kernel = self.add_weight(
+            name="qkv_kernel", shape=(width, 3, *heads), **self._matrices_kernel_args(width, 3)
         )
+        self.qkv_bias = self.add_weight(name="qkv_bias", shape=(3, *heads), initializer="zeros")
+        self.output_kernel = self.add_weight(
+            name="output_kernel", shape=(*heads, width), **self._matrices_kernel_args(math.prod(heads), 1)
+        )
+        self.output_bias = self.add_weight(name="output_bias", shape=(width,), initializer="zeros")
         self.attention_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="attention_norm")
         self.ffn_inner = keras.layers.Dense(
             width * self.ffn_multiplier, activation="relu", name="ffn_inner", **self.kernel_args
         )
         self.ffn_outer = keras.layers.Dense(width, name="ffn_outer", **self.kernel_args)
         self.ffn_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="ffn_norm")
+        self.attention_dropout = keras.layers.Dropout(self.dropout)
         self.residual_dropout = keras.layers.Dropout(self.dropout)
         super().build(input_shape)
 
-    def _self_attention(self, x, attention_mask, training):
-        out = self.attention(x, x, attention_mask=attention_mask, training=training)
+    def _matrices_kernel_args(self, rows: int, count: int) -> dict:
+        """A fused kernel initialized as the `count` [rows, n] matrices it fuses, side by side: a
+        fan-scaled initializer (Glorot) would otherwise count the fused axes into its fans."""
+
+        def init(shape, dtype=None):
+            columns = math.prod(shape) // (rows * count)
+            # A fresh initializer per matrix: one unseeded instance would repeat its values.
+            matrices = [keras.initializers.get(self.kernel_initializer)((rows, columns), dtype) for _ in range(count)]
+            return tf.reshape(tf.concat(matrices, axis=-1), shape)
+
+        return dict(initializer=init, regularizer=self.kernel_regularizer)
+
+    def _self_attention(self, x, key_bias, training):
+        qkv = tf.einsum("btd,dnhk->btnhk", x, self.qkv_kernel) + self.qkv_bias
+        query, key, value = tf.unstack(qkv, axis=2)  # each [batch, T, h, k]
+        logits = tf.einsum("bqhk,bthk->bhqt", query, key) / math.sqrt(self.key_dim) + key_bias
+        weights = self.attention_dropout(tf.nn.softmax(logits, axis=-1), training=training)
+        heads = tf.einsum("bhqt,bthk->bqhk", weights, value)
+        out = tf.einsum("bqhk,hkd->bqd", heads, self.output_kernel) + self.output_bias
         return self.residual_dropout(out, training=training)
 
     def _ffn(self, x, training):
         return self.residual_dropout(self.ffn_outer(self.ffn_inner(x)), training=training)
 
     def call(self, behaviors, valid, training=None):
-        # [batch, T (queries), T (keys)]: a query step attends only to valid key steps.
-        attention_mask = tf.logical_and(valid[:, :, tf.newaxis], valid[:, tf.newaxis, :])
+        # [batch, 1 (heads), 1 (queries), T (keys)]: 0 for a valid key, a large negative logit otherwise.
+        key_bias = (1.0 - tf.cast(valid, behaviors.dtype))[:, tf.newaxis, tf.newaxis, :] * MASKED_LOGIT
         x = behaviors
         if self.norm_position == PRE_LN:
-            x = x + self._self_attention(self.attention_norm(x), attention_mask, training)
+            x = x + self._self_attention(self.attention_norm(x), key_bias, training)
             return x + self._ffn(self.ffn_norm(x), training)
-        x = self.attention_norm(x + self._self_attention(x, attention_mask, training))
+        x = self.attention_norm(x + self._self_attention(x, key_bias, training))
         return self.ffn_norm(x + self._ffn(x, training))
 
     def get_config(self):

@@ -94,9 +94,9 @@ def embed(inputs: dict, spec: FeatureSpec, hp: HParams, embedding_dim=None, name
         for group in ("item_fields", "user_fields", "context_fields"):
             for field in config[group]:
                 field["embedding_dim"] = embedding_dim
-    fields = FeatureEmbedding(config, initializer=hp.initializer(), embedding_l2=hp.embedding_l2, name=name)(
-        inputs
-    )
+    fields = FeatureEmbedding(
+        config, initializer=hp.initializer(), embedding_l2=hp.embedding_l2, l2_per=hp.embedding_l2_per, name=name
+    )(inputs)
     valid = behavior_mask(inputs, spec) if spec.sequence_fields else None
     pooled = {
         s.name: MaskedMeanPooling(name=f"{name}_mean_{s.name}")([fields[s.name], valid])
@@ -105,15 +105,18 @@ def embed(inputs: dict, spec: FeatureSpec, hp: HParams, embedding_dim=None, name
     return EmbeddedInputs(spec=spec, inputs=inputs, fields=fields, valid=valid, pooled_sequences=pooled)
 
 
-def linear_logit(inputs: dict, spec: FeatureSpec, hp: HParams):
-    """The first-order term of LR, Wide&Deep, DeepFM and xDeepFM: sum_j w_j x_j + b.
+def linear_logit(inputs: dict, spec: FeatureSpec, hp: HParams, with_bias: bool = False):
+    """The first-order term of LR, Wide&Deep, DeepFM and xDeepFM: sum_j w_j x_j (+ b, `with_bias`).
 
     A categorical field's weight is its row in a width-1 table (a one-hot x_j picks it); a behavior
-    field averages its twin's weights over the clicked items; a numerical field has one weight.
+    field averages its twin's weights over the clicked items; a numerical field has one weight. The
+    bias is the model's one output bias when the linear term is the whole model (LR).
     """
     linear = embed(inputs, spec, hp, embedding_dim=1, name="linear_embedding")
     return keras.layers.Dense(
         1,
+        use_bias=with_bias,
+        bias_initializer=keras.initializers.Constant(hp.output_bias()),
         **hp.kernel_args(),
         name="linear",
     )(concat(linear.flat_fields()))
@@ -135,12 +138,14 @@ def logit_model(inputs: dict, hp: HParams, name: str, hidden=None, logits=()) ->
     `hidden` goes through a Dense(1); `logits` are other terms already of width 1 (a linear part, an FM
     or CIN term) and are summed with it. Training uses binary cross-entropy from the logit (Eq. 18), the
     numerically stable form; the probability is sigmoid(logit), which equals Eq. 17's two-class softmax.
+    The Dense(1) carries the model's one output bias, started at `hp.output_bias()`.
     """
     terms = list(logits)
     if hidden is not None:
         terms.append(
             keras.layers.Dense(
                 1,
+                bias_initializer=keras.initializers.Constant(hp.output_bias()),
                 **hp.kernel_args(),
                 name="output_dense",
             )(hidden)

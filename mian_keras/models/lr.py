@@ -12,4 +12,4 @@ from mian_keras.models.common import linear_logit, logit_model
 def build_lr(spec: FeatureSpec, hp: HParams) -> keras.Model:
     """logit = sum_j w_j x_j + b over one-hot categorical fields, numerical fields and the clicked items."""
     inputs = spec.build_inputs()
-    return logit_model(inputs, hp, "lr", logits=[linear_logit(inputs, spec, hp)])
+    return logit_model(inputs, hp, "lr", logits=[linear_logit(inputs, spec, hp, with_bias=True)])

@@ -44,6 +44,8 @@ def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
             transformer=hp.transformer,
             ffn_multiplier=hp.ffn_multiplier,
             dropout=hp.dropout,
+            score=hp.ibim_score,
+            positions=hp.positions,
             name="ibim",
             **hp.kernel_args(),
         )
@@ -58,9 +60,9 @@ def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
         )
 
     if hp.use_gim:
-        hidden, _ = GlobalInteraction(list(representations), hp.gim_width, name="gim", **hp.kernel_args())(
-            list(representations.values())
-        )
+        hidden, _ = GlobalInteraction(
+            list(representations), hp.gim_width, pooling=hp.gim_pooling, name="gim", **hp.kernel_args()
+        )(list(representations.values()))
     else:
         hidden = concat(list(representations.values()), name="representations")
     return logit_model(x.inputs, hp, "mian", hidden=mlp(hp)(hidden))
