@@ -21,14 +21,16 @@ $(INSTALLED): $(BIN)/python requirements.txt constraints.txt pyproject.toml
 run: $(INSTALLED)
 	$(BIN)/mian run
 
-test: lint unit
+# The whole suite, end-to-end tests included (CI); `make unit` skips those for a quick check.
+test: lint $(INSTALLED)
+	$(BIN)/python -m pytest -q
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 unit: $(INSTALLED)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not e2e"
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/model_speed.py

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import glob
 import json
 import os
@@ -33,6 +34,7 @@ sys.path.insert(0, REPO)
 import tensorflow as tf  # noqa: E402
 import tensorflow_transform as tft  # noqa: E402
 import tf_keras as keras  # noqa: E402
+import yaml  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from mian.dataset_config import config_path  # noqa: E402
@@ -41,7 +43,7 @@ from mian.numbered_dirs import newest_numbered  # noqa: E402
 from mian.pipeline_config import GateConfig, PipelineConfig, TrainingConfig  # noqa: E402
 from mian.trainer import HISTORY_FILE, train, transformed_dataset_fn  # noqa: E402
 from mian.transform import model_feature_spec, transform_custom_config  # noqa: E402
-from mian_keras import ABLATIONS, MODELS  # noqa: E402
+from mian_keras import ABLATIONS, MODELS, HParams  # noqa: E402
 from pipeline.local_runner import run  # noqa: E402
 
 MOVIELENS = os.path.join(os.path.dirname(REPO), "shared", "data", "ml-100k")
@@ -49,16 +51,20 @@ MOVIELENS = os.path.join(os.path.dirname(REPO), "shared", "data", "ml-100k")
 # user fields, two context fields and three derived from the time; they differ in history length).
 SYNTHETIC = {
     # Long histories, like Amazon: users active most days, few new or returning users.
-    "sequence-rich": {"users": 400, "items": 800, "days": 30, "seed": 1, "daily_activity": 0.8,
+    "sequence-rich": {"users": 1300, "items": 800, "days": 30, "seed": 1, "daily_activity": 0.8,
                       "impressions_per_active_day": 5.0, "new_user_share": 0.02, "inactive_user_share": 0.02},
     # Short or empty histories, like the commercial data: rare visits, many new users.
-    "profile-rich": {"users": 6000, "items": 800, "days": 30, "seed": 2, "daily_activity": 0.08,
+    "profile-rich": {"users": 26000, "items": 800, "days": 30, "seed": 2, "daily_activity": 0.08,
                      "impressions_per_active_day": 3.0, "new_user_share": 0.4, "inactive_user_share": 0.2},
 }  # fmt: skip
+# Eval and test days of the synthetic sets: at least 20,000 test examples each, so that an AUC
+# difference of 0.005 is beyond the test split's noise.
+SYNTHETIC_SPLIT = {"eval_days": 4, "test_days": 4}
 SMOKE = {"users": 150, "items": 60, "days": 8, "seed": 3}
 BASELINES = ("lr", "wdl", "dcn", "deepfm", "xdeepfm", "din", "dien")
 SPEED_MODELS = ("din", "dien", "mian")
 RESULT_FILE = "result.json"
+PAPER_ROW = "mian (paper 4.3)"
 # The paper's Table 4 and Figure 5: MIAN with each kind of transformer over the behaviors.
 TABLE4_VARIANTS = ("mian", *(f"mian {n}" for n, change in ABLATIONS.items() if "transformer" in change))
 
@@ -76,6 +82,8 @@ def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
             from mian.synthetic import GeneratorConfig, generate
 
             generate(data, GeneratorConfig(**(SMOKE if dataset == "smoke" else SYNTHETIC[dataset])))
+            if dataset != "smoke":
+                _set_split(data, SYNTHETIC_SPLIT)
     config = PipelineConfig(
         data_dir=data,
         pipeline_name=f"quality-{dataset}",
@@ -93,9 +101,21 @@ def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
     return graph, examples, transform_custom_config(config.dataset(), config.vocabulary)
 
 
+def _set_split(data_dir: str, split: dict) -> None:
+    with open(config_path(data_dir)) as f:
+        config = yaml.safe_load(f)
+    config["split"] = split
+    with open(config_path(data_dir), "w") as f:
+        yaml.safe_dump(config, f, sort_keys=False)
+
+
 def variants(models: list[str], ablations: bool) -> dict[str, tuple[str, dict]]:
-    """{row name: (registry model, HParams overrides)}: the models, then MIAN's ablations."""
+    """{row name: (registry model, HParams overrides)}: the models, section 4.3's MIAN, then MIAN's
+    ablations."""
     rows = {name: (name, {}) for name in models}
+    if "mian" in models:
+        paper = dataclasses.asdict(HParams.paper())
+        rows[PAPER_ROW] = ("mian", {k: list(v) if isinstance(v, tuple) else v for k, v in paper.items()})
     if ablations and "mian" in models:
         rows.update({f"mian {name}": ("mian", dict(overrides)) for name, overrides in ABLATIONS.items()})
     return rows

@@ -109,14 +109,20 @@ def train(
     run_dir: str,
     backup_dir: str,
     strategy: tf.distribute.Strategy | None = None,
+    callbacks: tuple[keras.callbacks.Callback, ...] = (),
 ) -> keras.Model:
     """Train `training.model` on `spec`'s inputs; returns the model with the best eval-AUC weights.
 
     Writes TensorBoard logs, the weights, feature spec, hyperparameters and per-epoch history
-    (losses, metrics and training seconds) to `run_dir`.
+    (losses, metrics and training seconds) to `run_dir`. `callbacks` run after the Trainer's own
+    (the benchmarks' instruments).
     """
     strategy = strategy or distribution_strategy()
-    hp = HParams(**training.hparams)
+    hparams = dict(training.hparams)
+    if "click_rate" not in hparams:
+        # The output bias starts at the base rate's log-odds (HParams.click_rate).
+        hparams["click_rate"] = click_rate(train_data)
+    hp = HParams(**hparams)
     global_batch = training.batch_size * strategy.num_replicas_in_sync
     with strategy.scope():
         model = build_model(training.model, spec, hp)
@@ -135,12 +141,13 @@ def train(
             ),
             keras.callbacks.TensorBoard(log_dir=os.path.join(run_dir, "tensorboard")),
             keras.callbacks.BackupAndRestore(backup_dir),
+            *callbacks,
         ],
         verbose=2,
     )
     model.save_weights(os.path.join(run_dir, WEIGHTS))
     _write_json(os.path.join(run_dir, SPEC_FILE), spec.to_dict())
-    _write_json(os.path.join(run_dir, HPARAMS_FILE), {"model": training.model, **training.hparams})
+    _write_json(os.path.join(run_dir, HPARAMS_FILE), {"model": training.model, **hparams})
     _write_json(
         os.path.join(run_dir, HISTORY_FILE),
         {
@@ -150,6 +157,17 @@ def train(
         },
     )
     return model
+
+
+def click_rate(train_data: DatasetFn, max_rows: int = 200_000) -> float:
+    """The share of clicks among the first `max_rows` training examples."""
+    clicks = rows = 0.0
+    for _, labels in train_data(4096, 1):
+        clicks += float(tf.reduce_sum(tf.cast(labels, tf.float64)))
+        rows += int(labels.shape[0])
+        if rows >= max_rows:
+            break
+    return clicks / rows if rows else 0.5
 
 
 def load_trained_model(run_dir: str) -> keras.Model:

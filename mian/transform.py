@@ -34,7 +34,9 @@ def transform_custom_config(dataset: DatasetConfig, vocabulary: VocabularyConfig
 
 
 def preprocessing_fn(inputs: dict, custom_config: dict) -> dict:
-    """The model's inputs and the label from raw (sparse, variable-length) features."""
+    """The model's inputs and the label from raw features, in any form a schema gives them: sparse
+    (variable length), dense (a `shape` in the schema) or ragged; all give the same outputs."""
+    inputs = {name: _as_sparse(feature) for name, feature in inputs.items()}
     config = DatasetConfig.from_json(custom_config[DATASET_CONFIG_KEY])
     vocabulary = VocabularyConfig(**custom_config[VOCABULARY_KEY])
     outputs = {}
@@ -59,6 +61,18 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict:
             outputs[column] = encode(_scalar(inputs[column]))
     outputs[config.label] = tf.reshape(tf.sparse.to_dense(inputs[config.label]), [-1])
     return outputs
+
+
+def _as_sparse(feature) -> tf.SparseTensor:
+    """The feature as a SparseTensor [batch, values]: a dense [batch] or [batch, n] feature keeps every
+    value (a 0 or '' too, unlike tf.sparse.from_dense), a ragged one its rows."""
+    if isinstance(feature, tf.SparseTensor):
+        return feature
+    if isinstance(feature, tf.RaggedTensor):
+        return feature.to_sparse()
+    if feature.shape.rank == 1:
+        feature = feature[:, tf.newaxis]
+    return tf.RaggedTensor.from_tensor(feature).to_sparse()
 
 
 def _scalar(feature: tf.SparseTensor) -> tf.Tensor:

@@ -18,6 +18,8 @@ GIM_SUM = "sum"
 GIM_CONCAT = "concat"
 IBIM_ADDITIVE = "additive"
 IBIM_BILINEAR = "bilinear"
+SCALAR_SCORES = "scalar"
+VECTOR_SCORES = "vector"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +54,7 @@ class HParams:
     click_rate: float | None = None
     gim_pooling: str = GIM_SUM
     ibim_score: str = IBIM_ADDITIVE
+    field_scores: str = SCALAR_SCORES
     positions: bool = False
     # Hidden width of the Transformer's position-wise FFN (Eq. 5), as a multiple of its input width.
     ffn_multiplier: int = 4
@@ -78,6 +81,25 @@ class HParams:
         object.__setattr__(self, "mlp_units", tuple(self.mlp_units))
         object.__setattr__(self, "cin_layer_sizes", tuple(self.cin_layer_sizes))
         object.__setattr__(self, "attention_units", tuple(self.attention_units))
+
+    @classmethod
+    def paper(cls, **changes) -> HParams:
+        """Section 4.3's settings, read literally: truncated-normal 0.02 for every weight, an MLP of 32
+        and 8, dropout 0.2, L2 1e-3 on every embedding lookup, GIM summing projected representations,
+        IBIM scoring each step additively, no positions, the output bias at 0."""
+        paper = dict(
+            kernel_init=TRUNCATED_NORMAL,
+            mlp_units=(32, 8),
+            dropout=0.2,
+            embedding_l2=1e-3,
+            embedding_l2_per=PER_LOOKUP,
+            click_rate=None,
+            gim_pooling=GIM_SUM,
+            ibim_score=IBIM_ADDITIVE,
+            field_scores=SCALAR_SCORES,
+            positions=False,
+        )
+        return cls(**{**paper, **changes})
 
     def replace(self, **changes) -> HParams:
         return dataclasses.replace(self, **changes)
@@ -110,7 +132,10 @@ class HParams:
 
     def optimizer(self) -> keras.optimizers.Optimizer:
         return keras.optimizers.Adam(
-            learning_rate=self.learning_rate, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.adam_epsilon
+            learning_rate=self.learning_rate,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.adam_epsilon,
         )
 
 

@@ -64,13 +64,24 @@ def serialized(raw: dict) -> bytes:
     return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
 
 
-def run_transform(train: list[dict], serving: list[dict], temp: str, oov_buckets: int = 3):
+def run_transform(
+    train: list[dict], serving: list[dict], temp: str, oov_buckets: int = 3, dense_scalars: bool = False
+):
     """Analyze `train`, transform both lists; returns (train out, serving out, TFTransformOutput,
-    the Transform's custom_config)."""
+    the Transform's custom_config).
+
+    The curated schema declares every feature variable-length (sparse); with `dense_scalars`, the
+    one-value features get `shape { dim { size: 1 } }` instead, as TFDV's schema inference writes them.
+    """
     config = synthetic_config()
     schema = io_utils.parse_pbtxt_file(
         os.path.join(SCHEMA_ROOT, config.name, SCHEMA_FILE), schema_pb2.Schema()
     )
+    if dense_scalars:
+        for feature in schema.feature:
+            if feature.value_count.max == 1:
+                feature.ClearField("value_count")
+                feature.shape.dim.add().size = 1
     custom_config = transform_custom_config(config, VocabularyConfig(oov_buckets=oov_buckets))
     metadata = dataset_metadata.DatasetMetadata(schema)
     with tft_beam.Context(temp_dir=temp, force_tf_compat_v1=False):

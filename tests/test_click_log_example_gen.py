@@ -13,6 +13,9 @@ from mian.dataset_config import DatasetConfig
 from mian.synthetic import GeneratorConfig, generate
 from tests.ingest_helpers import read_examples
 
+# Runs pipelines, servers or training end to end: skipped by `make unit`.
+pytestmark = pytest.mark.e2e
+
 
 def run_component(data_dir, root, config):
     component = ClickLogExampleGen(input_base=str(data_dir), dataset_config=config)

@@ -13,6 +13,9 @@ from PIL import Image
 from mian.explain import explain
 from tests.model_helpers import REPO, push_model, raw_example, run_transform, serialized
 
+# Runs pipelines, servers or training end to end: skipped by `make unit`.
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):

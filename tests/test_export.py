@@ -13,6 +13,9 @@ import tensorflow as tf
 from mian_keras import MODELS, attention_model, build_model, compile_model
 from mian_keras.random_batch import random_batch
 
+# Runs pipelines, servers or training end to end: skipped by `make unit`.
+pytestmark = pytest.mark.e2e
+
 # Loads the SavedModel with TensorFlow alone and proves the project was never imported.
 LOADER = textwrap.dedent(
     """

@@ -11,6 +11,9 @@ from mian.ingest.examples import history_bucket
 from mian.synthetic import GeneratorConfig, generate
 from tests.ingest_helpers import run_ingestion
 
+# Runs pipelines, servers or training end to end: skipped by `make unit`.
+pytestmark = pytest.mark.e2e
+
 CONFIG = dict(
     name="tiny",
     impressions="impressions.csv",

@@ -21,7 +21,8 @@ WIDE = keras.initializers.TruncatedNormal(stddev=0.5)
 
 def _reference_pooling(values, kernel, bias, valid=None):
     """Eqs. 7-9 / 10-11 / 15 as written: alpha_l = softmax(tanh(V_l W_l + b_l)), sum_l alpha_l V_l."""
-    logits = tf.einsum("bld,ld->bl", values, kernel) if len(kernel.shape) == 2 else tf.einsum("bld,d->bl", values, kernel)
+    per_slot = len(kernel.shape) == 2
+    logits = tf.einsum("bld,ld->bl" if per_slot else "bld,d->bl", values, kernel)
     weights = masked_softmax(tf.tanh(logits + bias), valid)
     return tf.einsum("bl,bld->bd", weights, values), weights
 
@@ -66,7 +67,9 @@ def test_ibim_equals_tiling_the_candidate_and_scoring_every_step():
 
 def test_bilinear_ibim_adds_a_candidate_behavior_term_to_the_score():
     item, behaviors = tf.random.normal([3, 5]), tf.random.normal([3, 7, 6])
-    ibim = ItemBehaviorsInteraction(num_heads=2, transformer="none", score="bilinear", kernel_initializer=WIDE)
+    ibim = ItemBehaviorsInteraction(
+        num_heads=2, transformer="none", score="bilinear", kernel_initializer=WIDE
+    )
     _, weights = ibim([item, behaviors, VALID])
     tiled = tf.concat([tf.tile(item[:, tf.newaxis], [1, 7, 1]), behaviors], axis=-1)
     logits = tf.einsum("btd,d->bt", tiled, ibim.score_kernel)
@@ -111,3 +114,21 @@ def test_gim_concat_scales_each_representation_by_its_weight_and_keeps_its_width
     expected = tf.concat([weights[:, i : i + 1] * r for i, r in enumerate(representations)], axis=-1)
     np.testing.assert_allclose(pooled, expected, atol=1e-6)
     assert pooled.shape == (3, 16)
+
+
+def test_vector_scored_fields_weigh_each_dimension_and_never_the_padding():
+    item = tf.random.normal([3, 4])
+    fields = [tf.random.normal([3, 6]), tf.random.normal([3, 1]), tf.random.normal([3, 6])]
+    layer = ItemFieldsInteraction(scores="vector", kernel_initializer=WIDE)
+    pooled, field_weights = layer([item, *fields])
+    stacked = tf.stack([tf.pad(f, [[0, 0], [0, 6 - f.shape[-1]]]) for f in fields], 1)
+    v = tf.concat([tf.tile(item[:, tf.newaxis], [1, 3, 1]), stacked], -1)  # V^j, [batch, J, 10]
+    logits = tf.einsum("bjv,jvd->bjd", v, layer.score_kernel) + layer.score_bias  # a score per dimension
+    valid = np.ones([3, 6], bool)
+    valid[1, 1:] = False  # the scalar field's padding
+    exp = np.exp(np.tanh(logits.numpy())) * valid
+    alpha = exp / exp.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(pooled[:, :4], item, atol=1e-6)
+    np.testing.assert_allclose(pooled[:, 4:], np.sum(alpha * stacked.numpy(), axis=1), atol=1e-5)
+    np.testing.assert_allclose(field_weights, alpha.mean(axis=-1), atol=1e-6)
+    np.testing.assert_allclose(field_weights.numpy().sum(-1), 1.0, atol=1e-6)

@@ -33,7 +33,8 @@ def test_masked_softmax_sums_to_one_over_valid_entries_and_zero_elsewhere():
 def test_tanh_attention_is_the_masked_softmax_of_tanh_scores():
     logits = tf.constant([[3.0, -0.5, 40.0, 0.2], [1.0, 1.0, 1.0, 1.0]])
     valid = tf.constant([[True, True, False, True], [False, False, False, False]])
-    np.testing.assert_allclose(tanh_attention(logits, valid), masked_softmax(tf.tanh(logits), valid), atol=1e-7)
+    expected = masked_softmax(tf.tanh(logits), valid)
+    np.testing.assert_allclose(tanh_attention(logits, valid), expected, atol=1e-7)
     np.testing.assert_allclose(tanh_attention(logits), tf.nn.softmax(tf.tanh(logits)), atol=1e-7)
 
 
@@ -91,11 +92,13 @@ def test_field_interaction_pads_narrow_fields_and_keeps_their_values():
 
 
 TRUNCATED = keras.initializers.TruncatedNormal(stddev=0.02)
+WIDE = keras.initializers.TruncatedNormal(stddev=0.5)
 LAYERS = [
     (TransformerBlock, dict(num_heads=2, norm_position=POST_LN, dropout=0.1)),
     (ItemBehaviorsInteraction, dict(num_heads=2, transformer="none")),
-    (ItemBehaviorsInteraction, dict(num_heads=2, score="bilinear", positions=True, kernel_initializer=TRUNCATED)),
+    (ItemBehaviorsInteraction, dict(num_heads=2, score="bilinear", positions=True, kernel_initializer=WIDE)),
     (ItemFieldsInteraction, dict(kernel_regularizer=keras.regularizers.L2(0.01))),
+    (ItemFieldsInteraction, dict(scores="vector")),
     (GlobalInteraction, dict(names=["e_i", "R_ibim"], width=4)),
     (GlobalInteraction, dict(names=["e_i", "R_ibim"], width=4, pooling="sum")),
     (MLP, dict(units=[8, 4], dropout=0.2, kernel_initializer=TRUNCATED)),

@@ -114,9 +114,11 @@ def _names(model):
     ],
     ids=["w/o IBIM", "w/o IUIM", "w/o ICIM", "w/o IUIM&ICIM", "w/o GIM", "w/o Transformer"],
 )
-@pytest.mark.parametrize("gim_pooling", ["concat", "sum"])
-def test_each_ablation_removes_exactly_its_modules_weights(spec, hparams, changes, module_prefixes, gim_pooling):
-    hparams = hparams.replace(gim_pooling=gim_pooling)
+@pytest.mark.parametrize("gim_pooling, field_scores", [("concat", "vector"), ("sum", "scalar")])
+def test_each_ablation_removes_exactly_its_modules_weights(
+    spec, hparams, changes, module_prefixes, gim_pooling, field_scores
+):
+    hparams = hparams.replace(gim_pooling=gim_pooling, field_scores=field_scores)
     full = build_model("mian", spec, hparams)
     ablated = build_model("mian", spec, hparams.replace(**changes))
     removed = _names(full) - _names(ablated)
@@ -190,3 +192,27 @@ def test_embedding_l2_penalizes_only_the_rows_a_batch_looks_up(spec, hparams):
     used = set(batch["gender"].tolist())
     for row in range(table.shape[0]):
         assert np.any(gradient[row] != 0) == (row in used), row
+
+
+def test_per_row_embedding_l2_penalizes_each_distinct_row_once_and_never_padding(spec):
+    from mian_keras.layers.embedding import FeatureEmbedding
+
+    layer = FeatureEmbedding(spec.to_dict(), initializer="random_normal", embedding_l2=0.5, l2_per="row")
+    batch = random_batch(spec, 3, history_lengths=[2, 0, 1])
+    batch["gender"][:] = [1, 1, 2]  # row 1 looked up twice
+    batch["item_id"][:] = [4, 4, 9]
+    batch["hist_item_id"][0, :2] = [9, 4]  # item rows 4 and 9 again, in a history
+    with tf.GradientTape() as tape:
+        layer(batch)
+        penalty = tf.add_n(layer.losses)
+    tables = {name: table.embeddings for name, table in layer.tables.items()}
+    rows = {name: set(batch[name].tolist()) for name in tables}
+    for seq in spec.sequence_fields:
+        rows[seq.twin] |= set(batch[seq.name].ravel().tolist()) - {0}
+    assert {4, 9} <= rows["item_id"] and 0 not in rows["category"]
+    expected = 0.5 * sum(float(np.sum(tables[n].numpy()[sorted(r)] ** 2)) for n, r in rows.items())
+    np.testing.assert_allclose(float(penalty), expected, rtol=1e-5)
+    # The gradient of c * ||V_r||^2 is 2c V_r on each looked-up row, once: a row used twice is not doubled.
+    gradient = tf.convert_to_tensor(tape.gradient(penalty, tables["gender"])).numpy()
+    np.testing.assert_allclose(gradient[1], 2 * 0.5 * tables["gender"].numpy()[1], rtol=1e-5)
+    assert np.all(gradient[0] == 0) and np.all(gradient[3:] == 0)

@@ -7,6 +7,9 @@ import pytest
 
 from mian.movielens import age_bucket, import_movielens
 
+# Runs pipelines, servers or training end to end: skipped by `make unit`.
+pytestmark = pytest.mark.e2e
+
 ML_100K = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "ml-100k")
 needs_movielens = pytest.mark.skipif(
     not os.path.exists(os.path.join(ML_100K, "u.data")),

@@ -24,6 +24,9 @@ from mian.trainer import load_trained_model
 from mian_keras.feature_spec import NUMERICAL
 from pipeline.mian_pipeline import COMPONENTS
 
+# Runs pipelines, servers or training end to end: skipped by `make unit`.
+pytestmark = pytest.mark.e2e
+
 TRAINING = TrainingConfig(epochs=4, batch_size=128, patience=1, hparams={"learning_rate": 0.005})
 
 

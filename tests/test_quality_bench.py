@@ -7,9 +7,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
 from mian_keras import ABLATIONS
+
+# Runs pipelines, servers or training end to end: skipped by `make unit`.
+pytestmark = pytest.mark.e2e
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -23,7 +27,7 @@ def test_smoke_run_writes_the_table_the_csv_and_the_pictures(tmp_path):
 
     with open(out / "quality.csv") as f:
         rows = list(csv.DictReader(f))
-    models = ["lr", "mian"] + [f"mian {name}" for name in ABLATIONS]
+    models = ["lr", "mian", "mian (paper 4.3)"] + [f"mian {name}" for name in ABLATIONS]
     assert [r["model"] for r in rows] == models
     for row in rows:
         assert 0.0 <= float(row["auc"]) <= 1.0 and float(row["logloss"]) > 0

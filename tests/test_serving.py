@@ -31,6 +31,9 @@ from mian_keras.feature_spec import NUMERICAL
 from serving.process import ServerProcess
 from tests.model_helpers import REPO, push_model, raw_example, run_transform, serialized, synthetic_config
 
+# Runs pipelines, servers or training end to end: skipped by `make unit`.
+pytestmark = pytest.mark.e2e
+
 ITEMS = [f"i{n}" for n in range(8)]
 
 

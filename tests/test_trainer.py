@@ -13,6 +13,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+# Runs pipelines, servers or training end to end: skipped by `make unit`.
+pytestmark = pytest.mark.e2e
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 TRAIN = textwrap.dedent(

@@ -10,8 +10,7 @@ from tests.model_helpers import raw_example, run_transform
 T = 30
 
 
-@pytest.fixture(scope="module")
-def transformed(tmp_path_factory):
+def _examples():
     long_history = [(f"i{n % 3}", "c1") for n in range(T + 5)]
     train = [
         raw_example("i1", "c1", 10.0, history=[("i2", "c2"), ("i3", "c3")], clicked=1),
@@ -19,7 +18,24 @@ def transformed(tmp_path_factory):
         raw_example("i3", "c3", 30.0, history=long_history, gender="M", hour="20"),
     ]
     serving = [raw_example("i-unseen", "c-unseen", 40.0, history=[("i1", "c1"), ("i-unseen", "c1")])]
-    return run_transform(train, serving, str(tmp_path_factory.mktemp("tft")))
+    return train, serving
+
+
+@pytest.fixture(scope="module")
+def transformed(tmp_path_factory):
+    return run_transform(*_examples(), str(tmp_path_factory.mktemp("tft")))
+
+
+def test_dense_and_sparse_schemas_give_the_same_outputs(transformed, tmp_path):
+    """A TFDV-inferred schema declares one-value features dense (with a shape): same outputs."""
+    dense = run_transform(*_examples(), str(tmp_path), dense_scalars=True)
+    schema = dense[2].raw_metadata.schema
+    assert any(f.HasField("shape") for f in schema.feature)
+    for sparse_out, dense_out in zip(transformed[:2], dense[:2], strict=True):
+        for got, expected in zip(dense_out, sparse_out, strict=True):
+            assert set(got) == set(expected)
+            for name in expected:
+                np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
 
 
 def test_candidate_and_history_share_one_vocabulary(transformed):

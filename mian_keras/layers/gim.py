@@ -53,7 +53,9 @@ class GlobalInteraction(KernelLayer):
 
     def build(self, input_shape):
         if len(input_shape) != len(self.names):
-            raise ValueError(f"GIM expects {len(self.names)} representations {self.names}, got {len(input_shape)}")
+            raise ValueError(
+                f"GIM expects {len(self.names)} representations {self.names}, got {len(input_shape)}"
+            )
         self.widths = [int(s[-1]) for s in input_shape]
         slots = len(self.widths)
         if self.pooling == GIM_SUM:
@@ -70,7 +72,9 @@ class GlobalInteraction(KernelLayer):
             # [sum_l d_l, L]: column l is 1 on the entries of r_l in the concatenation.
             self.blocks = tf.constant(np.repeat(np.eye(slots, dtype=np.float32), self.widths, axis=0))
             score_shape = (sum(self.widths),)
-        self.score_kernel = self.add_weight(name="score_kernel", shape=score_shape, **self.kernel_weight_args())
+        self.score_kernel = self.add_weight(
+            name="score_kernel", shape=score_shape, **self.kernel_weight_args()
+        )
         self.score_bias = self.add_weight(name="score_bias", shape=(slots,), initializer="zeros")
         super().build(input_shape)
 
@@ -78,15 +82,12 @@ class GlobalInteraction(KernelLayer):
         slots, widest, width = shape
         # A fresh initializer per slot: one unseeded instance would repeat its values.
         kernels = [keras.initializers.get(self.kernel_initializer)((d, width), dtype) for d in self.widths]
-        return tf.stack([tf.pad(k, [[0, widest - d], [0, 0]]) for k, d in zip(kernels, self.widths, strict=True)])
+        return tf.stack([tf.pad(k, [[0, widest - k.shape[0]], [0, 0]]) for k in kernels])
 
     def call(self, representations):
         if self.pooling == GIM_SUM:
             widest = max(self.widths)
-            padded = tf.stack(
-                [tf.pad(r, [[0, 0], [0, widest - d]]) for r, d in zip(representations, self.widths, strict=True)],
-                axis=1,
-            )
+            padded = tf.stack([tf.pad(r, [[0, 0], [0, widest - r.shape[-1]]]) for r in representations], 1)
             projected = tf.einsum("bld,ldw->blw", padded, self.projection)
             weights = tanh_attention(tf.einsum("blw,lw->bl", projected, self.score_kernel) + self.score_bias)
             return tf.einsum("bl,blw->bw", weights, projected), weights

@@ -97,7 +97,7 @@ class ItemBehaviorsInteraction(KernelLayer):
             hidden = hidden + self.position_embedding
         if self.transformer is not None:
             hidden = self.transformer(hidden, valid, training=training)
-        item_kernel, behavior_kernel = self.score_kernel[: self.item_width], self.score_kernel[self.item_width :]
+        item_kernel, behavior_kernel = tf.split(self.score_kernel, [self.item_width, -1])
         logits = tf.einsum("btd,d->bt", hidden, behavior_kernel)
         logits += tf.matmul(item, item_kernel[:, tf.newaxis])  # the candidate's part, [batch, 1]
         if self.score == IBIM_BILINEAR:

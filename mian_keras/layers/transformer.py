@@ -80,7 +80,9 @@ class TransformerBlock(KernelLayer):
         def init(shape, dtype=None):
             columns = math.prod(shape) // (rows * count)
             # A fresh initializer per matrix: one unseeded instance would repeat its values.
-            matrices = [keras.initializers.get(self.kernel_initializer)((rows, columns), dtype) for _ in range(count)]
+            matrices = [
+                keras.initializers.get(self.kernel_initializer)((rows, columns), dtype) for _ in range(count)
+            ]
             return tf.reshape(tf.concat(matrices, axis=-1), shape)
 
         return dict(initializer=init, regularizer=self.kernel_regularizer)

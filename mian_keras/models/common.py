@@ -95,7 +95,11 @@ def embed(inputs: dict, spec: FeatureSpec, hp: HParams, embedding_dim=None, name
             for field in config[group]:
                 field["embedding_dim"] = embedding_dim
     fields = FeatureEmbedding(
-        config, initializer=hp.initializer(), embedding_l2=hp.embedding_l2, l2_per=hp.embedding_l2_per, name=name
+        config,
+        initializer=hp.initializer(),
+        embedding_l2=hp.embedding_l2,
+        l2_per=hp.embedding_l2_per,
+        name=name,
     )(inputs)
     valid = behavior_mask(inputs, spec) if spec.sequence_fields else None
     pooled = {

@@ -51,13 +51,13 @@ def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
         )
         representations["R_ibim"], _ = ibim([item, x.behaviors, x.valid])
     if spec.user_fields and hp.use_iuim:
-        representations["R_iuim"], _ = ItemFieldsInteraction(name="iuim", **hp.kernel_args())(
-            [item, *x.user_fields]
-        )
+        representations["R_iuim"], _ = ItemFieldsInteraction(
+            hp.field_scores, name="iuim", **hp.kernel_args()
+        )([item, *x.user_fields])
     if spec.context_fields and hp.use_icim:
-        representations["R_icim"], _ = ItemFieldsInteraction(name="icim", **hp.kernel_args())(
-            [item, *x.context_fields]
-        )
+        representations["R_icim"], _ = ItemFieldsInteraction(
+            hp.field_scores, name="icim", **hp.kernel_args()
+        )([item, *x.context_fields])
 
     if hp.use_gim:
         hidden, _ = GlobalInteraction(
