@@ -1,7 +1,7 @@
 """The paper's evaluation (Tables 2-4, section 4.5) on our data: every model, MIAN's ablations, seeds.
 
     .venv/bin/python bench/quality.py [--datasets movielens sequence-rich profile-rich] [--seeds 3]
-        [--models lr wdl ...] [--no-ablations] [--epochs 10] [--out bench/results] [--smoke]
+        [--models lr wdl ...] [--no-ablations] [--epochs 10] [--tune TRIALS] [--out bench/results] [--smoke]
 
 Per dataset, the pipeline itself (`mian run`'s LocalDagRunner pipeline: ingestion, validation,
 Transform) makes the splits and vocabularies once; every model then trains with the Trainer's own
@@ -40,9 +40,10 @@ from PIL import Image, ImageDraw  # noqa: E402
 from mian.dataset_config import config_path  # noqa: E402
 from mian.epoch_timer import EPOCH_SECONDS  # noqa: E402
 from mian.numbered_dirs import newest_numbered  # noqa: E402
-from mian.pipeline_config import GateConfig, PipelineConfig, TrainingConfig  # noqa: E402
+from mian.pipeline_config import GateConfig, PipelineConfig, TrainingConfig, TuningConfig  # noqa: E402
 from mian.trainer import HISTORY_FILE, train, transformed_dataset_fn  # noqa: E402
 from mian.transform import model_feature_spec, transform_custom_config  # noqa: E402
+from mian.tuning import search  # noqa: E402
 from mian_keras import ABLATIONS, MODELS, HParams  # noqa: E402
 from pipeline.local_runner import run  # noqa: E402
 
@@ -64,6 +65,7 @@ SMOKE = {"users": 150, "items": 60, "days": 8, "seed": 3}
 BASELINES = ("lr", "wdl", "dcn", "deepfm", "xdeepfm", "din", "dien")
 SPEED_MODELS = ("din", "dien", "mian")
 RESULT_FILE = "result.json"
+TUNED_FILE = "tuned.json"
 PAPER_ROW = "mian (paper 4.3)"
 # The paper's Table 4 and Figure 5: MIAN with each kind of transformer over the behaviors.
 TABLE4_VARIANTS = ("mian", *(f"mian {n}" for n, change in ABLATIONS.items() if "transformer" in change))
@@ -150,6 +152,24 @@ def train_and_test(spec, schema, files: dict, train_rows: int, model: str, hpara
         "examples_per_second": (steps * 256 if steps else train_rows) / epoch_seconds,
         "val_auc": history["val_auc"],
     }
+
+
+def tuned(spec, schema, files: dict, model: str, hparams: dict, trials: int, epochs: int, steps: int | None,
+          model_dir: str) -> dict:  # fmt: skip
+    """The best values of a `trials`-trial search for this model (kept in MODEL_DIR/tuned.json, so that
+    --resume does not search again)."""
+    path = os.path.join(model_dir, TUNED_FILE)
+    if os.path.exists(path):
+        return _read_json(path)
+    data = {s: transformed_dataset_fn(f, schema, spec.label) for s, f in files.items()}
+    training = TrainingConfig(model=model, hparams=hparams, epochs=epochs, batch_size=256)
+    tuning = TuningConfig(enabled=True, trials=trials, epochs=epochs, steps_per_epoch=steps)
+    keras.utils.set_random_seed(0)
+    best = search(spec, training, tuning, data["train"], data["eval"], os.path.join(model_dir, "search"))
+    os.makedirs(model_dir, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(best, f)
+    return best
 
 
 def _read_json(path: str):
@@ -304,6 +324,14 @@ def main(argv: list[str] | None = None) -> None:
         "--resume", action="store_true", help="reuse the results of models already trained in --work"
     )
     parser.add_argument("--smoke", action="store_true", help="tiny synthetic data, 1 epoch of 3 steps")
+    parser.add_argument(
+        "--tune",
+        type=int,
+        default=0,
+        metavar="TRIALS",
+        help="give every model (and ablation) the same random search of TRIALS trials over the pipeline's "
+        "default search space, selected on eval; its seeds then train with the best values",
+    )
     args = parser.parse_args(argv)
     datasets = ["smoke"] if args.smoke else args.datasets
     steps = 3 if args.smoke else None
@@ -320,10 +348,14 @@ def main(argv: list[str] | None = None) -> None:
         # Counted once per dataset: every model reads the same train split.
         train_rows = sum(1 for _ in tf.data.TFRecordDataset(files["train"], compression_type="GZIP"))
         for name, (model, hparams) in variants(args.models, not args.no_ablations).items():
+            model_dir = os.path.join(os.path.abspath(args.work), "models", dataset, re.sub(r"\W+", "-", name))
+            if args.tune:
+                hparams = {
+                    **hparams,
+                    **tuned(spec, schema, files, model, hparams, args.tune, epochs, steps, model_dir),
+                }
             for seed in range(args.seeds):
-                run_dir = os.path.join(
-                    os.path.abspath(args.work), "models", dataset, re.sub(r"\W+", "-", name), str(seed)
-                )
+                run_dir = os.path.join(model_dir, str(seed))
                 done = os.path.join(run_dir, RESULT_FILE)
                 if args.resume and os.path.exists(done):
                     rows.append(_read_json(done))

@@ -10,6 +10,7 @@ A YAML (or JSON) file with these keys, all optional but `data_dir`:
     output_root: runs             # pipeline artifacts, MLMD, serving models and logs go under it
     serving_dir: DIR              # default: OUTPUT_ROOT/serving; models go to SERVING_DIR/<model>/<version>
     training: {model: mian, hparams: {...}, epochs: 10, batch_size: 256, patience: 2, steps_per_epoch: null}
+    tuning: {enabled: false, trials: 10, epochs: 3, steps_per_epoch: null, search_space: {...}}
     vocabulary: {top_k: null, frequency_threshold: 0, oov_buckets: 10}
     gates: {auc_floor: 0.55, max_auc_drop: 0.01}
     beam_args: [--direct_num_workers=1]
@@ -57,6 +58,32 @@ class TrainingConfig:
             raise ValueError("training: steps_per_epoch must be >= 1 when set")
 
 
+# HParams names and their ranges: a list is a choice, {min, max, sampling} a float range.
+DEFAULT_SEARCH_SPACE = {
+    "learning_rate": {"min": 3e-4, "max": 1e-2, "sampling": "log"},
+    "dropout": [0.0, 0.1, 0.2, 0.3],
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TuningConfig:
+    """The Tuner stage (KerasTuner random search), off unless `enabled`: `trials` models, each trained
+    `epochs` epochs (of `steps_per_epoch` steps when set) with the Trainer's early stopping and selected
+    on the eval split's AUC; the best trial's values override `training.hparams` in the Trainer."""
+
+    enabled: bool = False
+    trials: int = 10
+    epochs: int = 3
+    steps_per_epoch: int | None = None
+    search_space: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_SEARCH_SPACE))
+
+    def __post_init__(self):
+        if self.trials < 1 or self.epochs < 1:
+            raise ValueError("tuning: trials and epochs must be >= 1")
+        if not self.search_space:
+            raise ValueError("tuning: the search space is empty")
+
+
 @dataclasses.dataclass(frozen=True)
 class VocabularyConfig:
     """Transform's vocabularies: keep the `top_k` most frequent values (all when None) seen at least
@@ -92,6 +119,7 @@ class PipelineConfig:
     output_root: str = "runs"
     serving_dir: str = ""
     training: TrainingConfig = TrainingConfig()
+    tuning: TuningConfig = TuningConfig()
     vocabulary: VocabularyConfig = VocabularyConfig()
     gates: GateConfig = GateConfig()
     beam_args: tuple = ("--direct_num_workers=1",)
@@ -105,6 +133,7 @@ class PipelineConfig:
         raw = dict(raw)
         for key, kind in (
             ("training", TrainingConfig),
+            ("tuning", TuningConfig),
             ("vocabulary", VocabularyConfig),
             ("gates", GateConfig),
         ):

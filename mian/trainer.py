@@ -55,6 +55,10 @@ def run_fn(fn_args) -> None:
     """TFX Trainer entry point (see pipeline/module_file.py)."""
     config = fn_args.custom_config
     training = TrainingConfig(**config[TRAINING_KEY])
+    if fn_args.hyperparameters:  # the Tuner's best trial overrides the configured values
+        training = dataclasses.replace(
+            training, hparams={**training.hparams, **tuned(fn_args.hyperparameters)}
+        )
     tft_output = tft.TFTransformOutput(fn_args.transform_output)
     spec = model_feature_spec(tft_output, config)
     schema = tft_output.transformed_metadata.schema
@@ -63,7 +67,9 @@ def run_fn(fn_args) -> None:
         return transformed_dataset_fn(files, schema, spec.label, fn_args.data_accessor)
 
     # A killed Trainer run again sees the same inputs and settings, hence the same backup directory.
-    key = json.dumps([fn_args.transform_output, fn_args.train_files, config[TRAINING_KEY]], sort_keys=True)
+    key = json.dumps(
+        [fn_args.transform_output, fn_args.train_files, dataclasses.asdict(training)], sort_keys=True
+    )
     backup_dir = os.path.join(config[BACKUP_ROOT_KEY], hashlib.sha256(key.encode()).hexdigest()[:16])
     model = train(
         spec,
@@ -75,6 +81,13 @@ def run_fn(fn_args) -> None:
     )
     dataset = DatasetConfig.from_json(config[DATASET_CONFIG_KEY])
     export_serving_model(model, tft_output, dataset, fn_args.serving_model_dir)
+
+
+def tuned(hyperparameters: dict) -> dict:
+    """The values of a KerasTuner HyperParameters config, as the Tuner component hands it over."""
+    import keras_tuner as kt
+
+    return dict(kt.HyperParameters.from_config(hyperparameters).values)
 
 
 def transformed_dataset_fn(files: list[str], schema, label: str, data_accessor=None) -> DatasetFn:

@@ -1,11 +1,12 @@
 """The pipeline: raw click logs to a blessed, pushed MIAN.
 
 ClickLogExampleGen -> StatisticsGen -> ImportSchemaGen (the curated schema) -> ExampleValidator ->
-AnomaliesGate -> Transform -> Trainer -> Resolver (latest blessed model) -> Evaluator -> Pusher.
+AnomaliesGate -> Transform -> [Tuner ->] Trainer -> Resolver (latest blessed model) -> Evaluator -> Pusher.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 
@@ -20,6 +21,7 @@ from mian.eval_config import eval_config
 from mian.pipeline_config import PipelineConfig
 from mian.trainer import trainer_custom_config
 from mian.transform import transform_custom_config
+from mian.tuning import TUNING_KEY
 
 MODULE = "pipeline.module_file"
 # The components of the pipeline in the order they run.
@@ -35,6 +37,8 @@ COMPONENTS = (
     "Evaluator",
     "Pusher",
 )
+# Runs before the Trainer when the config's tuning is enabled.
+TUNER = "Tuner"
 
 
 def staged_schema(schema_path: str, pipeline_root: str) -> str:
@@ -71,16 +75,28 @@ def create_components(config: PipelineConfig) -> list:
     )
     # No anomaly-free data, no Transform: the gate fails the run before it.
     transform.add_upstream_node(anomalies_gate)
-    trainer = tfx.components.Trainer(
-        run_fn=f"{MODULE}.run_fn",
+    trainer_config = trainer_custom_config(
+        transform_config, config.training, os.path.join(config.pipeline_root, "trainer_backup")
+    )
+    training_inputs = dict(
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
-        custom_config=trainer_custom_config(
-            transform_config, config.training, os.path.join(config.pipeline_root, "trainer_backup")
-        ),
+    )
+    tuner = None
+    if config.tuning.enabled:
+        tuner = tfx.components.Tuner(
+            tuner_fn=f"{MODULE}.tuner_fn",
+            custom_config={**trainer_config, TUNING_KEY: dataclasses.asdict(config.tuning)},
+            **training_inputs,
+        )
+    trainer = tfx.components.Trainer(
+        run_fn=f"{MODULE}.run_fn",
+        hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
+        custom_config=trainer_config,
+        **training_inputs,
     )
     model_resolver = tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
@@ -110,6 +126,7 @@ def create_components(config: PipelineConfig) -> list:
         example_validator,
         anomalies_gate,
         transform,
+        *([tuner] if tuner else []),
         trainer,
         model_resolver,
         evaluator,

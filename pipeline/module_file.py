@@ -1,4 +1,5 @@
-"""The pipeline's module file: the Transform component's `preprocessing_fn` and the Trainer's `run_fn`.
+"""The pipeline's module file: the Transform component's `preprocessing_fn`, the Tuner's `tuner_fn` and
+the Trainer's `run_fn`.
 
 The components name these functions by their import path (`pipeline.module_file.preprocessing_fn`),
 so the installed package serves them both on this machine and in the pipeline's container image.
@@ -6,5 +7,6 @@ so the installed package serves them both on this machine and in the pipeline's 
 
 from mian.trainer import run_fn
 from mian.transform import preprocessing_fn
+from mian.tuning import tuner_fn
 
-__all__ = ["preprocessing_fn", "run_fn"]
+__all__ = ["preprocessing_fn", "run_fn", "tuner_fn"]

@@ -8,6 +8,7 @@ A separate run with injected anomalies must stop before Transform.
 import csv
 import glob
 import io
+import json
 import os
 
 import numpy as np
@@ -19,15 +20,20 @@ from mian.dataset_config import HISTORY_LENGTH_FEATURE
 from mian.export import ATTENTION_SIGNATURE, EXAMPLES_INPUT, PROBABILITY, RAW_SIGNATURE, raw_input_fields
 from mian.local_run import run_pipeline
 from mian.numbered_dirs import newest_numbered
-from mian.pipeline_config import PipelineConfig, TrainingConfig
-from mian.trainer import load_trained_model
+from mian.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig
+from mian.trainer import HPARAMS_FILE, load_trained_model
 from mian_keras.feature_spec import NUMERICAL
-from pipeline.mian_pipeline import COMPONENTS
+from pipeline.mian_pipeline import COMPONENTS, TUNER
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
 pytestmark = pytest.mark.e2e
 
 TRAINING = TrainingConfig(epochs=4, batch_size=128, patience=1, hparams={"learning_rate": 0.005})
+# A 2-trial search whose choices the configured learning rate is not among: the Trainer's value shows
+# where it came from.
+TUNING = TuningConfig(
+    enabled=True, trials=2, epochs=1, steps_per_epoch=5, search_space={"learning_rate": [0.004, 0.006]}
+)
 
 
 def pipeline_config(root, data=None, **changes) -> PipelineConfig:
@@ -37,6 +43,7 @@ def pipeline_config(root, data=None, **changes) -> PipelineConfig:
         output_root=str(root / "runs"),
         pipeline_name="mian-test",
         training=TRAINING,
+        tuning=TUNING,
     )
     return config.replace(**changes)
 
@@ -85,7 +92,7 @@ def bad_run(second_run):
 
 def test_every_component_runs_and_mian_is_blessed_and_pushed(first_run):
     config, report, pushed_versions = first_run
-    assert states(report) == {name: "COMPLETE" for name in COMPONENTS}
+    assert states(report) == {name: "COMPLETE" for name in (*COMPONENTS, TUNER)}
     assert report.blessed is True
     assert report.overall["auc"] > config.gates.auc_floor
     assert report.overall["example_count"] > 0
@@ -171,6 +178,22 @@ def _values(feature, kind) -> list:
     if kind == NUMERICAL:
         return list(feature.float_list.value)
     return [v.decode() for v in feature.bytes_list.value]
+
+
+def test_the_tuners_best_hyperparameters_reach_the_trainer(first_run):
+    config, _, _ = first_run
+    best = newest_numbered(os.path.join(config.pipeline_root, "Tuner", "best_hyperparameters"))
+    with open(os.path.join(best, "best_hyperparameters.txt")) as f:
+        chosen = json.load(f)["values"]["learning_rate"]
+    results = newest_numbered(os.path.join(config.pipeline_root, "Tuner", "tuner_results"))
+    with open(os.path.join(results, "tuner_results.json")) as f:
+        trials = json.load(f)
+    # Both choices were tried, and the better eval AUC was chosen.
+    assert sorted(t["learning_rate"] for t in trials) == TUNING.search_space["learning_rate"]
+    assert chosen == max(trials, key=lambda t: t["score"])["learning_rate"]
+    run_dir = newest_numbered(os.path.join(config.pipeline_root, "Trainer", "model_run"))
+    with open(os.path.join(run_dir, HPARAMS_FILE)) as f:
+        assert json.load(f)["learning_rate"] == chosen  # not the configured 0.005
 
 
 def test_second_run_with_unchanged_inputs_is_served_from_the_cache(second_run):

@@ -3,6 +3,7 @@ synthetic dataset through the pipeline, LR and MIAN with its seven ablations, on
 the same command with --resume, which reports those models without training them again."""
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import sys
 import pytest
 from PIL import Image
 
+from mian.pipeline_config import DEFAULT_SEARCH_SPACE
 from mian_keras import ABLATIONS
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
@@ -46,3 +48,30 @@ def test_smoke_run_writes_the_table_the_csv_and_the_pictures(tmp_path):
     assert (out / "quality.csv").read_text() == first_csv
     resumed = f"{len(models)} of them trained by an earlier, resumed invocation"
     assert resumed in (out / "quality.md").read_text()
+
+
+def test_tune_gives_each_model_a_search_whose_best_values_train_its_seeds(tmp_path):
+    work = tmp_path / "work"
+    command = [sys.executable, os.path.join(REPO, "bench", "quality.py"), "--smoke", "--models", "lr", "din"]
+    command += [
+        "--no-ablations",
+        "--seeds",
+        "1",
+        "--tune",
+        "2",
+        "--work",
+        str(work),
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stderr[-4000:]
+    for model in ("lr", "din"):
+        model_dir = work / "models" / "smoke" / model
+        with open(model_dir / "tuned.json") as f:
+            best = json.load(f)
+        assert set(best) == set(DEFAULT_SEARCH_SPACE)
+        assert 3e-4 <= best["learning_rate"] <= 1e-2 and best["dropout"] in DEFAULT_SEARCH_SPACE["dropout"]
+        with open(model_dir / "0" / "hparams.json") as f:
+            trained = json.load(f)
+        assert {k: trained[k] for k in best} == best

@@ -1,0 +1,101 @@
+"""Hyperparameter search with KerasTuner: the Tuner component's `tuner_fn`, and the same search for
+the quality benchmark, so that every model gets the same budget and is selected on the eval split.
+
+A trial builds the model with `HParams(**base, **chosen)` and trains it as the Trainer does (early
+stopping on the eval AUC); its score is its best eval AUC.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import keras_tuner as kt
+import tensorflow_transform as tft
+import tf_keras as keras
+from tfx import v1 as tfx
+
+from mian.pipeline_config import TrainingConfig, TuningConfig
+from mian.trainer import TRAINING_KEY, DatasetFn, click_rate, transformed_dataset_fn
+from mian.transform import model_feature_spec
+from mian_keras import FeatureSpec, HParams, build_model, compile_model
+
+# Key of the Tuner component's custom_config, next to the Trainer's.
+TUNING_KEY = "tuning"
+OBJECTIVE = kt.Objective("val_auc", direction="max")
+
+
+def declare(hp: kt.HyperParameters, name: str, space):
+    """The KerasTuner hyperparameter for one entry of the search space."""
+    if isinstance(space, list):
+        return hp.Choice(name, space)
+    return hp.Float(name, space["min"], space["max"], sampling=space.get("sampling", "linear"))
+
+
+def make_tuner(
+    spec: FeatureSpec,
+    training: TrainingConfig,
+    tuning: TuningConfig,
+    train_data: DatasetFn,
+    directory: str,
+    seed: int = 0,
+) -> kt.Tuner:
+    """A random search over `tuning.search_space` on top of `training.hparams` (and the train split's
+    click rate), building `training.model`."""
+    base = dict(training.hparams)
+    base.setdefault("click_rate", click_rate(train_data))
+    unknown = sorted(set(tuning.search_space) - {f.name for f in dataclasses.fields(HParams)})
+    if unknown:
+        raise ValueError(f"tuning: the search space names no HParams field: {unknown}")
+
+    def build(hp: kt.HyperParameters) -> keras.Model:
+        chosen = {name: declare(hp, name, space) for name, space in tuning.search_space.items()}
+        hparams = HParams(**{**base, **chosen})
+        return compile_model(build_model(training.model, spec, hparams), hparams)
+
+    return kt.RandomSearch(
+        build,
+        objective=OBJECTIVE,
+        max_trials=tuning.trials,
+        seed=seed,
+        directory=directory,
+        project_name=training.model,
+        overwrite=True,
+    )
+
+
+def fit_arguments(
+    training: TrainingConfig, tuning: TuningConfig, train_data: DatasetFn, eval_data: DatasetFn
+) -> dict:
+    """What each trial's fit() gets: the Trainer's batches and early stopping, `tuning.epochs` epochs."""
+    repeat = tuning.steps_per_epoch is not None
+    return dict(
+        x=train_data(training.batch_size, None if repeat else 1),
+        validation_data=eval_data(training.batch_size, 1),
+        epochs=tuning.epochs,
+        steps_per_epoch=tuning.steps_per_epoch,
+        callbacks=[keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=training.patience)],
+        verbose=2,
+    )
+
+
+def search(spec, training, tuning, train_data, eval_data, directory: str, seed: int = 0) -> dict:
+    """Run the search; returns the best trial's values (names of HParams fields)."""
+    tuner = make_tuner(spec, training, tuning, train_data, directory, seed)
+    tuner.search(**fit_arguments(training, tuning, train_data, eval_data))
+    return dict(tuner.get_best_hyperparameters(1)[0].values)
+
+
+def tuner_fn(fn_args) -> tfx.components.TunerFnResult:
+    """TFX Tuner entry point (see pipeline/module_file.py)."""
+    config = fn_args.custom_config
+    training = TrainingConfig(**config[TRAINING_KEY])
+    tuning = TuningConfig(**config[TUNING_KEY])
+    tft_output = tft.TFTransformOutput(fn_args.transform_graph_path)
+    spec = model_feature_spec(tft_output, config)
+    schema = tft_output.transformed_metadata.schema
+    train_data = transformed_dataset_fn(fn_args.train_files, schema, spec.label, fn_args.data_accessor)
+    eval_data = transformed_dataset_fn(fn_args.eval_files, schema, spec.label, fn_args.data_accessor)
+    tuner = make_tuner(spec, training, tuning, train_data, os.path.join(fn_args.working_dir, "search"))
+    fit_kwargs = fit_arguments(training, tuning, train_data, eval_data)
+    return tfx.components.TunerFnResult(tuner=tuner, fit_kwargs=fit_kwargs)
