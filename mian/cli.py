@@ -227,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
         "requests and exits 0.",
     )
     serve.add_argument("--model-base", required=True, help="the Pusher's serving directory")
-    serve.add_argument("--model-name", default="mian")
+    serve.add_argument("--model-name", default="mian", help="the served name: the pipeline name")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0 for all)")
     serve.add_argument("--port", type=int, default=8500, help="gRPC port (0: any free port)")
     serve.add_argument("--rest-port", type=int, help="also answer REST on this port (0: any free port)")

@@ -8,7 +8,7 @@ A YAML (or JSON) file with these keys, all optional but `data_dir`:
     dataset_config: FILE          # default: DATA_DIR/dataset.yaml
     schema: FILE                  # default: schema/<dataset name>/schema.pbtxt in this repo
     output_root: runs             # pipeline artifacts, MLMD, serving models and logs go under it
-    serving_dir: DIR              # default: OUTPUT_ROOT/serving; models go to SERVING_DIR/<model>/<version>
+    serving_dir: DIR              # default: OUTPUT_ROOT/serving; models: SERVING_DIR/<pipeline_name>/<n>
     training: {model: mian, hparams: {...}, epochs: 10, batch_size: 256, patience: 2, steps_per_epoch: null}
     tuning: {enabled: false, trials: 10, epochs: 3, steps_per_epoch: null, search_space: {...}}
     vocabulary: {top_k: null, frequency_threshold: 0, oov_buckets: 10}
@@ -178,6 +178,9 @@ class PipelineConfig:
 
     @property
     def model_serving_dir(self) -> str:
-        """Where the Pusher writes versions of the model: <serving_dir>/<model>/<version>/."""
+        """Where the Pusher writes versions of the model: <serving_dir>/<pipeline name>/<version>/.
+
+        The served name is the pipeline's, not the model's: two pipelines (two datasets, whose models
+        take different inputs) never push versions of one served model."""
         serving = self.serving_dir or os.path.join(self.output_root, "serving")
-        return os.path.join(os.path.abspath(serving), self.training.model)
+        return os.path.join(os.path.abspath(serving), self.pipeline_name)
