@@ -88,7 +88,12 @@ def _run(args: argparse.Namespace) -> int:
         training["epochs"] = args.epochs
     if training:
         changes["training"] = dataclasses.replace(config.training, **training)
-    report, error, log_path = run_pipeline(config.replace(**changes))
+    config = config.replace(**changes)
+    missing = config.missing_input()
+    if missing:
+        print(f"mian run: {missing}", file=sys.stderr)
+        return 1
+    report, error, log_path = run_pipeline(config)
     send_stderr_to(log_path)
     return 0 if report.pushed_path and not error else 1
 

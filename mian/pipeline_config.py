@@ -157,6 +157,31 @@ class PipelineConfig:
         if self.synthetic_data is not None and not os.path.exists(config_path(self.data_dir)):
             generate(self.data_dir, GeneratorConfig(**self.synthetic_data))
 
+    def missing_input(self) -> str | None:
+        """One line naming the first input file the run needs and does not have, or None.
+
+        Synthetic data is generated at the start of the run, with its dataset config: nothing to check
+        then but the schema, which the repo ships."""
+        from mian.dataset_config import config_path
+
+        if self.synthetic_data is None:
+            if not os.path.isdir(self.data_dir):
+                return f"no data directory {self.data_dir}: pass the raw tables' directory with --data DIR"
+            dataset_config = self.dataset_config or config_path(self.data_dir)
+            if not os.path.exists(dataset_config):
+                return (
+                    f"no dataset config at {dataset_config}: write one (README, 'The raw format') "
+                    "or pass --dataset-config FILE"
+                )
+            if not os.path.exists(self.schema_path()):
+                return (
+                    f"no schema for dataset {self.dataset().name!r} at {self.schema_path()}: write the "
+                    "curated schema there (README, 'The pipeline') or pass --schema FILE"
+                )
+        elif self.schema and not os.path.exists(self.schema):
+            return f"no schema at {self.schema}"
+        return None
+
     # -- where things are -------------------------------------------------------------------------
 
     def dataset(self):

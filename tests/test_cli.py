@@ -38,3 +38,19 @@ def test_ingest_command_writes_examples_and_exits_1_on_too_many_rejects(tmp_path
         f.writelines(f"u1,i1,{n},2,ios,wifi\n" for n in range(40))  # label 2: rejected
     assert main(["ingest", "--data", str(data), "--out", str(tmp_path / "bad")]) == 1
     assert "impressions: 40 of" in capsys.readouterr().err
+
+
+def test_run_without_a_schema_says_so_in_one_line_and_exits_1(tmp_path, capsys):
+    from mian.synthetic import GeneratorConfig, generate
+
+    data = tmp_path / "data"
+    generate(str(data), GeneratorConfig(users=20, items=10, days=3, seed=1))
+    config = (data / "dataset.yaml").read_text().replace("name: synthetic", "name: mine")
+    (data / "dataset.yaml").write_text(config)
+    assert main(["run", "--data", str(data), "--output-root", str(tmp_path / "runs")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no schema for dataset 'mine'" in err[0] and "schema/mine/schema.pbtxt" in err[0]
+    assert not (tmp_path / "runs").exists()  # nothing ran
+
+    assert main(["run", "--data", str(tmp_path / "absent")]) == 1
+    assert "no data directory" in capsys.readouterr().err
