@@ -43,7 +43,7 @@ def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
             hp.num_heads,
             transformer=hp.transformer,
             ffn_multiplier=hp.ffn_multiplier,
-            dropout=hp.dropout,
+            dropout=hp.transformer_dropout,
             score=hp.ibim_score,
             positions=hp.positions,
             name="ibim",
