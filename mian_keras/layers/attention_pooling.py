@@ -20,8 +20,9 @@ def masked_softmax(logits: tf.Tensor, valid: tf.Tensor | None) -> tf.Tensor:
     return tf.math.divide_no_nan(exp, tf.reduce_sum(exp, axis=-1, keepdims=True))
 
 
-def tanh_attention(logits: tf.Tensor, valid: tf.Tensor | None = None) -> tf.Tensor:
-    """alpha = softmax(tanh(logits)) over the last axis, restricted to the `valid` entries.
+def tanh_attention(logits: tf.Tensor, valid: tf.Tensor | None = None, axis: int = -1) -> tf.Tensor:
+    """alpha = softmax(tanh(logits)) over `axis`, restricted to the `valid` entries (a mask that
+    broadcasts against `logits`).
 
     The score of MIAN's four attention modules (Eqs. 7-8, 10, 13, 15). tanh bounds the scores to
     [-1, 1], so exp() needs no shift; invalid entries get weight 0, and all weights are 0 where no
@@ -29,6 +30,6 @@ def tanh_attention(logits: tf.Tensor, valid: tf.Tensor | None = None) -> tf.Tens
     """
     exp = tf.exp(tf.tanh(logits))
     if valid is None:
-        return exp / tf.reduce_sum(exp, axis=-1, keepdims=True)
+        return exp / tf.reduce_sum(exp, axis=axis, keepdims=True)
     exp *= tf.cast(valid, exp.dtype)
-    return tf.math.divide_no_nan(exp, tf.reduce_sum(exp, axis=-1, keepdims=True))
+    return tf.math.divide_no_nan(exp, tf.reduce_sum(exp, axis=axis, keepdims=True))

@@ -81,12 +81,7 @@ class ItemFieldsInteraction(KernelLayer):
             "bjd,jde->bje", stacked, field_kernel
         )
         # Normalized over the fields (axis 1), dimension by dimension.
-        valid = tf.broadcast_to(
-            tf.transpose(self.dimensions)[tf.newaxis], tf.shape(tf.transpose(logits, [0, 2, 1]))
-        )
-        weights = tf.transpose(
-            tanh_attention(tf.transpose(logits + self.score_bias, [0, 2, 1]), valid), [0, 2, 1]
-        )
+        weights = tanh_attention(logits + self.score_bias, self.dimensions, axis=1)
         pooled = tf.reduce_sum(weights * stacked, axis=1)
         return tf.concat([item, pooled], axis=-1), tf.reduce_mean(weights, axis=-1)
 
