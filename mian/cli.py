@@ -53,7 +53,7 @@ def _ingest(args: argparse.Namespace) -> int:
     print(accounting.summary(stats))
     print(f"examples in {examples_dir(args.out)}, rejected rows and counts in {rejected_dir(args.out)}")
     try:
-        accounting.check_books(stats, config.max_reject_share, rejected_dir(args.out))
+        accounting.check(stats, config, rejected_dir(args.out))
     except accounting.IngestionCheckFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -20,6 +20,8 @@ DERIVED_CONTEXT = ("hour", "weekday", "season")
 HISTORY_PREFIX = "hist_"
 HISTORY_LENGTH_FEATURE = "hist_len"
 SECONDS_PER_DAY = 86_400
+# Numeric timestamps' units, as seconds per unit.
+TIMESTAMP_UNITS = {"s": 1, "ms": 1e-3}
 # A data directory's own dataset config, found by the commands when none is named.
 DATASET_CONFIG_FILE = "dataset.yaml"
 _SHIPPED_CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
@@ -69,6 +71,8 @@ class DatasetConfig:
     user_id: str = "user_id"
     item_id: str = "item_id"
     timestamp: str = "timestamp"
+    # The unit of numeric timestamps: "s" (Unix seconds) or "ms" (milliseconds, as many exports write).
+    timestamp_unit: str = "s"
     label: str = "clicked"
     item_columns: dict = dataclasses.field(default_factory=dict)
     history_columns: tuple = ()
@@ -80,6 +84,8 @@ class DatasetConfig:
     eval_days: int = 1
     test_days: int = 1
     max_reject_share: float = 0.01
+    # Ingestion fails when a split holds fewer examples: nothing can be trained or judged on it.
+    min_split_examples: int = 100
     embedding_dim: int = 16
 
     def __post_init__(self):
@@ -111,6 +117,11 @@ class DatasetConfig:
             raise ValueError("eval_days and test_days must be >= 1")
         if not 0.0 <= self.max_reject_share <= 1.0:
             raise ValueError("max_reject_share must lie in [0, 1]")
+        if self.timestamp_unit not in TIMESTAMP_UNITS:
+            raise ValueError(
+                f"dataset config {self.name!r}: timestamp_unit must be one of {list(TIMESTAMP_UNITS)}, "
+                f"got {self.timestamp_unit!r}"
+            )
         names = list(item_columns) + list(self.user_columns) + list(self.context_columns)
         names += list(self.derived_context)
         clashes = sorted({n for n in names if names.count(n) > 1})

@@ -31,3 +31,30 @@ def test_a_table_over_the_reject_share_fails_with_its_reasons():
         accounting.TooManyRejects, match=r"users: 2 of 10 rows rejected \(20.00%.*1 duplicate, 1 unparseable"
     ):
         accounting.check_books(stats, 0.1, "dead")
+
+
+def _config(**changes):
+    from mian.dataset_config import DatasetConfig
+
+    raw = dict(name="t", impressions="i.csv", users="u.csv", items="it.csv", max_reject_share=0.05)
+    return DatasetConfig.from_dict({**raw, **changes})
+
+
+def test_an_empty_split_fails_naming_the_time_range_and_the_windows():
+    # A log of 12 hours with 3-day eval and test windows: everything lands in test.
+    stats = {**BALANCED, "examples.train": 0, "examples.eval": 0, "examples.test": 98,
+             "impressions.first_ts": 1_700_000_000, "impressions.last_ts": 1_700_043_200}  # fmt: skip
+    config = _config(split={"eval_days": 3, "test_days": 3}, min_split_examples=50)
+    with pytest.raises(accounting.SplitTooSmall) as failure:
+        accounting.check(stats, config, "dead")
+    message = str(failure.value)
+    assert "train 0, eval 0" in message and "test 98" not in message
+    assert "2023-11-14 22:13 UTC to 2023-11-15 10:13 UTC (0.5 days)" in message
+    assert "last 3 day(s) as test and the 3 day(s) before them as eval" in message
+
+
+def test_splits_at_the_minimum_pass_and_one_below_fails():
+    config = _config(min_split_examples=4)
+    accounting.check(BALANCED, config, "dead")  # eval 4 and test 4
+    with pytest.raises(accounting.SplitTooSmall, match="fewer than 5 examples: eval 4, test 4"):
+        accounting.check(BALANCED, _config(min_split_examples=5), "dead")

@@ -30,6 +30,8 @@ def test_ingest_command_writes_examples_and_exits_1_on_too_many_rejects(tmp_path
 
     data = tmp_path / "data"
     generate(str(data), GeneratorConfig(users=20, items=10, days=3, seed=1))
+    with open(data / "dataset.yaml", "a") as f:
+        f.write("min_split_examples: 20\n")  # a log of 104 impressions over 3 days
     assert main(["ingest", "--data", str(data), "--out", str(tmp_path / "ok")]) == 0
     assert "examples written:" in capsys.readouterr().out
     assert list((tmp_path / "ok" / "examples" / "Split-train").glob("data_tfrecord-*.gz"))
@@ -38,6 +40,19 @@ def test_ingest_command_writes_examples_and_exits_1_on_too_many_rejects(tmp_path
         f.writelines(f"u1,i1,{n},2,ios,wifi\n" for n in range(40))  # label 2: rejected
     assert main(["ingest", "--data", str(data), "--out", str(tmp_path / "bad")]) == 1
     assert "impressions: 40 of" in capsys.readouterr().err
+
+
+def test_ingest_command_fails_in_one_line_when_a_split_is_empty(tmp_path, capsys):
+    from mian.synthetic import GeneratorConfig, generate
+
+    data = tmp_path / "data"
+    generate(str(data), GeneratorConfig(users=20, items=10, days=3, seed=1))
+    config = (data / "dataset.yaml").read_text()
+    config = config.replace("eval_days: 1", "eval_days: 3").replace("test_days: 1", "test_days: 3")
+    (data / "dataset.yaml").write_text(config)
+    assert main(["ingest", "--data", str(data), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "train 0, eval 0" in err[0] and "(2.7 days)" in err[0]
 
 
 def test_run_without_a_schema_says_so_in_one_line_and_exits_1(tmp_path, capsys):

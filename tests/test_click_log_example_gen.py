@@ -33,6 +33,8 @@ def run_component(data_dir, root, config):
 def test_component_writes_examples_in_tfx_split_layout(tmp_path):
     data_dir = tmp_path / "data"
     generate(str(data_dir), GeneratorConfig(users=40, items=30, days=6, seed=2))
+    with open(data_dir / "dataset.yaml", "a") as f:
+        f.write("min_split_examples: 20\n")  # a small log
     outputs = run_component(data_dir, tmp_path, str(data_dir / "dataset.yaml"))
     (examples_dir,) = glob.glob(str(outputs / "examples" / "*"))
     for split in ("train", "eval", "test"):

@@ -24,7 +24,7 @@ CONFIG = dict(
     user_columns={"gender": "categorical"},
     context_columns={"device": "categorical"},
     history={"length": 3, "window_days": 29},
-    max_reject_share=0.5,
+    max_reject_share=0.6,
 )
 DAY = 86_400
 T0 = 1_700_000_000  # 2023-11-14 22:13:20 UTC
@@ -52,8 +52,11 @@ def bad_logs(tmp_path):
         f",i1,{T0 + DAY},1,web\n"  # 10: missing user id
         f"u9,i1,{T0 + DAY},0,web\n"  # 11: user unknown to the users table: kept
         f"u1,i404,{T0 + 2 * DAY},1,ios\n"  # 12: item unknown to the items table: kept
-        f"u1,i1,{T0 + 2 * DAY + 10},0,ios\n",  # 13
+        f"u1,i1,{T0 + 2 * DAY + 10},0,ios\n"  # 13
+        f"u2,i3,{(T0 + DAY) * 1000},1,web\n",  # 14: milliseconds in a column of seconds
     )
+    with open(tmp_path / "impressions.csv", "ab") as f:
+        f.write(f"u2,caf\xe9,{T0 + DAY},1,web\n".encode("latin-1"))  # 15: not UTF-8
     write(tmp_path / "users.csv", "user_id,gender\nu1,F\nu2,M\nu2,F\n")  # line 4: duplicate id
     write(
         tmp_path / "items.jsonl",
@@ -69,6 +72,8 @@ def bad_logs(tmp_path):
         ("impressions", 8, "missing_field"),
         ("impressions", 9, "bad_label"),
         ("impressions", 10, "missing_field"),
+        ("impressions", 14, "bad_timestamp"),
+        ("impressions", 15, "bad_encoding"),
         ("users", 4, "duplicate"),
         ("items", 2, "bad_number"),
         ("items", 4, "unparseable"),
@@ -87,6 +92,9 @@ def test_every_row_is_written_or_rejected_with_file_line_and_reason(bad_logs, tm
     assert by_line[("impressions", 7)]["field"] == "timestamp"
     assert by_line[("impressions", 8)]["field"] == "clicked"
     assert by_line[("impressions", 10)]["field"] == "user_id"
+    assert "timestamp_unit: ms" in by_line[("impressions", 14)]["detail"]
+    not_utf8 = by_line[("impressions", 15)]
+    assert "0xe9" in not_utf8["detail"] and "caf\ufffd" in not_utf8["row"]
     assert by_line[("items", 2)]["field"] == "price" and "cheap" in by_line[("items", 2)]["detail"]
     assert by_line[("impressions", 4)]["row"] == f"u1,i2,{T0 + 100},1,ios"
     assert "impressions.csv:3" in by_line[("impressions", 4)]["detail"]
@@ -94,15 +102,17 @@ def test_every_row_is_written_or_rejected_with_file_line_and_reason(bad_logs, tm
                                    "items": "items.jsonl"}[r["table"]]) for r in rejections)  # fmt: skip
 
     written = sum(len(v) for v in examples.values())
-    assert stats["impressions.read"] == 12 == written + 6
+    assert stats["impressions.read"] == 14 == written + 8
     assert accounting.examples_written(stats) == written == 6
     assert accounting.rejected(stats, "impressions") == {
-        "duplicate": 1, "unparseable": 1, "bad_timestamp": 1, "missing_field": 2, "bad_label": 1,
+        "duplicate": 1, "unparseable": 1, "bad_timestamp": 2, "missing_field": 2, "bad_label": 1,
+        "bad_encoding": 1,
     }  # fmt: skip
+    assert (stats["impressions.first_ts"], stats["impressions.last_ts"]) == (T0, T0 + 2 * DAY + 10)
     assert stats["users.read"] == 3 and stats["items.read"] == 4
     # i404 is in no table; i2's only row was rejected: both are kept with empty item fields.
     assert stats["impressions.unknown_user"] == 1 and stats["impressions.unknown_item"] == 2
-    accounting.check_books(stats, 0.5, "unused")  # balanced books, shares under the gate
+    accounting.check_books(stats, 0.6, "unused")  # balanced books, shares under the gate
 
     everything = [e for split in examples.values() for e in split]
     unknown_user = next(e for e in everything if e["user_id"] == ["u9"])
@@ -135,7 +145,7 @@ def test_too_many_rejects_fail_with_a_message_naming_the_table_and_reasons(bad_l
     data_dir, _ = bad_logs
     out = tmp_path_factory.mktemp("out")
     _, _, stats = run_ingestion(data_dir, out, DatasetConfig.from_dict({**CONFIG, "max_reject_share": 0.01}))
-    with pytest.raises(accounting.TooManyRejects, match=r"impressions: 6 of 12 rows rejected .*bad_label"):
+    with pytest.raises(accounting.TooManyRejects, match=r"impressions: 8 of 14 rows rejected .*bad_label"):
         accounting.check_books(stats, 0.01, str(out))
 
 

@@ -41,7 +41,8 @@ class ClickLogExampleGen(base_beam_component.BaseBeamComponent):
 
     Outputs: `examples` (Examples, TFRecords of tf.Example in TFX's split layout) and `rejected`
     (RejectedRows). The run fails when a table's rejected share exceeds the dataset config's
-    `max_reject_share`. Beam options come from the pipeline's `beam_pipeline_args`.
+    `max_reject_share` or a split holds fewer than its `min_split_examples`. Beam options come from
+    the pipeline's `beam_pipeline_args`.
     """
 
     SPEC_CLASS = ClickLogExampleGenSpec

@@ -36,4 +36,4 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         for key, value in stats.items():
             rejected.set_int_custom_property(key.replace(".", "_"), value)
         logging.info("ClickLogExampleGen:\n%s", accounting.summary(stats))
-        accounting.check_books(stats, config.max_reject_share, rejected.uri)
+        accounting.check(stats, config, rejected.uri)

@@ -1,13 +1,16 @@
-"""The ingestion's books: rows read, examples written, rows rejected per reason, and the reject gate."""
+"""The ingestion's books: rows read, examples written, rows rejected per reason; the reject and split
+gates."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 
 from apache_beam.io.filesystems import FileSystems
 
-from mian.ingest.pipeline import REJECTED_FILE_PREFIX, SPLITS, STATS_FILE
+from mian.dataset_config import SECONDS_PER_DAY, DatasetConfig
+from mian.ingest.pipeline import FIRST_TS, LAST_TS, REJECTED_FILE_PREFIX, SPLITS, STATS_FILE
 
 TABLES = ("impressions", "users", "items")
 
@@ -22,6 +25,10 @@ class TooManyRejects(IngestionCheckFailed):
 
 class BooksDoNotBalance(IngestionCheckFailed):
     """Impressions were lost: fewer examples and rejections than rows read."""
+
+
+class SplitTooSmall(IngestionCheckFailed):
+    """A split holds fewer examples than the dataset config's minimum: the time windows do not fit."""
 
 
 def load_stats(rejected_uri: str) -> dict[str, int]:
@@ -64,6 +71,36 @@ def check_books(stats: dict[str, int], max_reject_share: float, rejected_uri: st
                 f"than the allowed {max_reject_share:.2%}): {detail}. Each rejected row, with its file, "
                 f"line and reason, is in {os.path.join(rejected_uri, REJECTED_FILE_PREFIX)}*.jsonl"
             )
+
+
+def check(stats: dict[str, int], config: DatasetConfig, rejected_uri: str) -> None:
+    """Every check of an ingestion's output: the books, the reject shares and the split sizes."""
+    check_books(stats, config.max_reject_share, rejected_uri)
+    check_splits(stats, config)
+
+
+def check_splits(stats: dict[str, int], config: DatasetConfig) -> None:
+    """Raise when a split holds fewer than `config.min_split_examples` examples, naming the time range
+    the impressions span and the windows the config asks for."""
+    small = {s: stats.get(f"examples.{s}", 0) for s in SPLITS}
+    small = {s: n for s, n in small.items() if n < config.min_split_examples}
+    if not small:
+        return
+    if FIRST_TS in stats:
+        span = (stats[LAST_TS] - stats[FIRST_TS]) / SECONDS_PER_DAY
+        found = f"The impressions span {_utc(stats[FIRST_TS])} to {_utc(stats[LAST_TS])} ({span:.1f} days)"
+    else:
+        found = "No impression was kept"
+    counts = ", ".join(f"{s} {n}" for s, n in small.items())
+    raise SplitTooSmall(
+        f"splits with fewer than {config.min_split_examples} examples: {counts}. {found}; the config asks "
+        f"for the last {config.test_days} day(s) as test and the {config.eval_days} day(s) before them as "
+        f"eval, the rest as train (split.eval_days and split.test_days in dataset.yaml, whole UTC days)"
+    )
+
+
+def _utc(ts: int) -> str:
+    return datetime.datetime.fromtimestamp(ts, tz=datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def summary(stats: dict[str, int]) -> str:

@@ -9,9 +9,9 @@ than by user bounds what a worker holds to one user's block of impressions and t
 blocks, however long the user's whole log is, and sends each click to at most two groups. Users and
 items are joined as side inputs (the tables must fit in a worker's memory). Every rejected row goes to
 the dead-letter output with its table, file, line, field and reason; the counts of rows read, examples
-written and rows rejected per reason go to a stats JSON and to Beam counters, so that for impressions
-read = written + rejected holds exactly, and the counts between stages (unique, grouped) say where a
-row went missing if it ever does.
+written and rows rejected per reason go to a stats JSON (with the impressions' time range) and to Beam
+counters, so that for impressions read = written + rejected holds exactly, and the counts between
+stages (unique, grouped) say where a row went missing if it ever does.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ SPLITS = ("train", "eval", "test")
 EXAMPLES_FILE_PREFIX = "data_tfrecord"
 STATS_FILE = "ingestion_stats.json"
 REJECTED_FILE_PREFIX = "rejected"
+# The stats' keys for the time range of the impressions kept (Unix seconds).
+FIRST_TS = "impressions.first_ts"
+LAST_TS = "impressions.last_ts"
 _NAMESPACE = "mian.ingest"
 
 
@@ -76,12 +79,10 @@ def ingest(
         _join, beam.pvalue.AsDict(users), beam.pvalue.AsDict(items)
     )
 
-    last_day = (
-        joined
-        | "Times" >> beam.Map(lambda r: r["ts"])
-        | "Latest" >> beam.CombineGlobally(max).without_defaults()
-        | "Last day" >> beam.Map(lambda ts: ts // SECONDS_PER_DAY)
-    )
+    times = joined | "Times" >> beam.Map(lambda r: r["ts"])
+    first_ts = times | "Earliest" >> beam.CombineGlobally(min).without_defaults()
+    last_ts = times | "Latest" >> beam.CombineGlobally(max).without_defaults()
+    last_day = last_ts | "Last day" >> beam.Map(lambda ts: ts // SECONDS_PER_DAY)
     window_days = config.history_window_days
     keyed_impressions = joined | "Key impressions" >> beam.Map(
         lambda r: ((r["user_id"], block_of(r["ts"], window_days)), ("impression", r))
@@ -142,10 +143,19 @@ def ingest(
         | "Beam counters" >> beam.ParDo(_Tally())
         | "Count" >> beam.combiners.Count.PerElement()
         | "As dict" >> beam.combiners.ToDict()
+        | "Time range"
+        >> beam.Map(_with_time_range, beam.pvalue.AsList(first_ts), beam.pvalue.AsList(last_ts))
         | "Stats as JSON" >> beam.Map(lambda d: json.dumps(d, sort_keys=True, indent=1))
         | "Write stats"
         >> beam.io.WriteToText(os.path.join(rejected_uri, STATS_FILE), num_shards=1, shard_name_template="")
     )
+
+
+def _with_time_range(counts: dict, first: list, last: list) -> dict:
+    """The counts with the first and last impression time (Unix seconds), when there is any."""
+    if first:
+        counts = {**counts, FIRST_TS: first[0], LAST_TS: last[0]}
+    return counts
 
 
 class _Tally(beam.DoFn):

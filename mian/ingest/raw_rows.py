@@ -2,7 +2,8 @@
 
 Files are read through Beam's FileSystems, so local paths and gs://, s3://, hdfs:// URLs all work, and
 .gz files are decompressed. A CSV file starts with a header line; a JSON Lines file has one object per
-line. Blank lines are not rows. A CSV field may not span lines (each line is one row).
+line. Blank lines are not rows. A CSV field may not span lines (each line is one row). A line that
+is not valid UTF-8 is a row with an error (rejected as bad_encoding), never silently repaired.
 
 A large file is cut into chunks of whole lines (`split_file`), each of which knows the number of its
 first line, so that many workers read one file in parallel and no single element fans out into
@@ -20,6 +21,8 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 LINES_PER_CHUNK = 50_000
+# The start of a RawRow's error when its bytes are not UTF-8 (the row is rejected as bad_encoding).
+NOT_UTF8 = "not UTF-8"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,8 +93,16 @@ def read_chunk(chunk: Chunk) -> Iterator[RawRow]:
                 return
             position += len(raw)
             text = _decode(raw).rstrip("\r\n")
-            if text.strip():
-                yield _parse(chunk, number, text)
+            if not text.strip():
+                continue
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                # Rejected, not repaired: a replaced byte would make a new id or category silently.
+                detail = f"{NOT_UTF8}: byte {raw[error.start]:#04x} at offset {error.start} of the line"
+                yield RawRow(chunk.path, number, text, error=detail)
+                continue
+            yield _parse(chunk, number, text)
 
 
 def _lines(handle) -> Iterator[bytes]:
@@ -101,6 +112,7 @@ def _lines(handle) -> Iterator[bytes]:
 
 
 def _decode(raw: bytes) -> str:
+    """The line as text, any byte that is not UTF-8 replaced (U+FFFD): what a rejection quotes."""
     return raw.decode("utf-8", errors="replace")
 
 

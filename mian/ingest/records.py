@@ -6,8 +6,8 @@ import dataclasses
 import datetime
 import math
 
-from mian.dataset_config import DatasetConfig
-from mian.ingest.raw_rows import RawRow
+from mian.dataset_config import TIMESTAMP_UNITS, DatasetConfig
+from mian.ingest.raw_rows import NOT_UTF8, RawRow
 from mian_keras.feature_spec import NUMERICAL
 
 # Why a row was rejected: the reasons counted and written to the dead-letter output.
@@ -16,7 +16,10 @@ MISSING_FIELD = "missing_field"
 BAD_TIMESTAMP = "bad_timestamp"
 BAD_LABEL = "bad_label"
 BAD_NUMBER = "bad_number"
+BAD_ENCODING = "bad_encoding"
 DUPLICATE = "duplicate"
+# A timestamp after this (2200-01-01 UTC, in seconds) is a unit mistake, not a time of a click log.
+LATEST_PLAUSIBLE_SECONDS = 7_258_118_400
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +51,9 @@ def parse_impression(row: RawRow, config: DatasetConfig) -> dict | Rejection:
         record = {
             "user_id": _required(columns, config.user_id),
             "item_id": _required(columns, config.item_id),
-            "ts": parse_timestamp(_required(columns, config.timestamp), config.timestamp),
+            "ts": parse_timestamp(
+                _required(columns, config.timestamp), config.timestamp, config.timestamp_unit
+            ),
             "label": _label(_required(columns, config.label), config.label),
             "context": _values(columns, config.context_columns),
             "file": row.file,
@@ -78,16 +83,21 @@ def duplicate(table: str, file: str, line: int, text: str, key: str, kept: tuple
     )
 
 
-def parse_timestamp(value, field: str) -> int:
-    """Unix seconds from a number or an ISO 8601 string (a time without zone is taken as UTC)."""
+def parse_timestamp(value, field: str, unit: str = "s") -> int:
+    """Unix seconds from a number in `unit` or an ISO 8601 string (a time without zone is UTC).
+
+    A number beyond 2200 in the stated unit is rejected, not converted: one stray millisecond value in
+    a column of seconds is a defect of that row, while a whole column in milliseconds is the config's
+    `timestamp_unit: ms`, which the rejection's detail names.
+    """
     if isinstance(value, bool):
         raise _Invalid(BAD_TIMESTAMP, field, f"{field} {value!r} is not a time")
     if isinstance(value, (int, float)):
-        seconds = float(value)
+        seconds = float(value) * TIMESTAMP_UNITS[unit]
     else:
         text = str(value).strip()
         try:
-            seconds = float(text)
+            seconds = float(text) * TIMESTAMP_UNITS[unit]
         except ValueError:
             try:
                 moment = datetime.datetime.fromisoformat(text)
@@ -100,6 +110,10 @@ def parse_timestamp(value, field: str) -> int:
             seconds = moment.timestamp()
     if not math.isfinite(seconds) or seconds < 0:
         raise _Invalid(BAD_TIMESTAMP, field, f"{field} {value!r} is not a time after 1970")
+    if seconds > LATEST_PLAUSIBLE_SECONDS:
+        hint = " (milliseconds? a column in milliseconds needs timestamp_unit: ms)" if unit == "s" else ""
+        detail = f"{field} {value!r} is after the year 2200 in unit {unit!r}{hint}"
+        raise _Invalid(BAD_TIMESTAMP, field, detail)
     return int(seconds)
 
 
@@ -112,7 +126,7 @@ def _label(value, field: str) -> int:
 
 def _columns(row: RawRow) -> dict:
     if row.error is not None:
-        raise _Invalid(UNPARSEABLE, "", row.error)
+        raise _Invalid(BAD_ENCODING if row.error.startswith(NOT_UTF8) else UNPARSEABLE, "", row.error)
     return row.columns
 
 
