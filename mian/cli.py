@@ -123,6 +123,7 @@ def _serve(args: argparse.Namespace) -> int:
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
             poll_seconds=args.poll_seconds,
+            accept_signature_change=args.accept_signature_change,
         )
     )
 
@@ -245,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", help="server certificate (PEM)")
     serve.add_argument("--tls-key", help="server private key (PEM)")
     serve.add_argument("--poll-seconds", type=float, default=2.0, help="how often to look for new versions")
+    serve.add_argument(
+        "--accept-signature-change",
+        action="store_true",
+        help="swap in a new version even when its inputs differ from the serving version's",
+    )
     serve.set_defaults(handler=_serve)
 
     score = commands.add_parser(

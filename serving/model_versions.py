@@ -4,7 +4,9 @@ A poller looks for new numeric version directories. A new version is loaded with
 `tf.saved_model.load` (no project code) and warmed up by calling each of its signatures once, off to
 the side; only then is it swapped in, atomically. A request holds the LoadedVersion it started with, so
 in-flight requests finish on their version. A version that fails to load or warm up is logged and
-skipped (tried again only if its files change) while the current one keeps serving.
+skipped (tried again only if its files change) while the current one keeps serving. So is a version
+whose signatures take other inputs than the one serving (another dataset's model pushed under this
+name would answer every request with all-unknown features), unless the server is told to accept it.
 """
 
 from __future__ import annotations
@@ -72,14 +74,41 @@ def _fingerprint(path: str) -> tuple:
     )
 
 
-class ModelVersions:
-    """The newest `keep` loaded versions of a model, refreshed every `poll_seconds`."""
+def signature_change(serving: LoadedVersion, candidate: LoadedVersion) -> str | None:
+    """How `candidate`'s signatures' inputs differ from `serving`'s, or None when they take the same."""
+    changes = []
+    for name in sorted(set(serving.input_specs) | set(candidate.input_specs)):
+        old, new = serving.input_specs.get(name), candidate.input_specs.get(name)
+        if old is None or new is None:
+            changes.append(f"signature {name} {'added' if old is None else 'removed'}")
+            continue
+        added, removed = sorted(set(new) - set(old)), sorted(set(old) - set(new))
+        retyped = sorted(k for k in set(old) & set(new) if old[k].dtype != new[k].dtype)
+        for label, inputs in (("new inputs", added), ("missing inputs", removed), ("retyped", retyped)):
+            if inputs:
+                changes.append(f"{name}: {label} {', '.join(inputs)}")
+    return "; ".join(changes) or None
 
-    def __init__(self, base: str, name: str, poll_seconds: float = 2.0, keep: int = 2):
+
+class ModelVersions:
+    """The newest `keep` loaded versions of a model, refreshed every `poll_seconds`.
+
+    A version whose inputs differ from the serving one's is refused unless `accept_signature_change`.
+    """
+
+    def __init__(
+        self,
+        base: str,
+        name: str,
+        poll_seconds: float = 2.0,
+        keep: int = 2,
+        accept_signature_change: bool = False,
+    ):
         self.directory = os.path.join(base, name)
         self.name = name
         self.poll_seconds = poll_seconds
         self.keep = keep
+        self.accept_signature_change = accept_signature_change
         self._versions: dict[int, LoadedVersion] = {}
         self._failed: dict[int, tuple] = {}
         self._lock = threading.Lock()
@@ -114,6 +143,14 @@ class ModelVersions:
                 self._failed[version] = fingerprint
                 log.error("version %d of %s failed to load; still serving %s: %s", version, self.name,
                           max(self._versions, default="nothing"), error)  # fmt: skip
+                continue
+            serving = self._versions[max(self._versions)] if self._versions else None
+            change = serving and not self.accept_signature_change and signature_change(serving, loaded)
+            if change:
+                self._failed[version] = fingerprint
+                log.error("version %d of %s takes other inputs than version %d, which keeps serving (%s); "
+                          "restart with --accept-signature-change to serve it", version, self.name,
+                          serving.version, change)  # fmt: skip
                 continue
             with self._lock:
                 versions = {**self._versions, version: loaded}

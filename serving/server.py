@@ -41,13 +41,19 @@ class ServerOptions:
     tls_cert: str | None = None
     tls_key: str | None = None
     poll_seconds: float = 2.0
+    accept_signature_change: bool = False
     grace_seconds: float = 30.0
 
 
 class ModelServer:
     def __init__(self, options: ServerOptions):
         self.options = options
-        self.versions = ModelVersions(options.model_base, options.model_name, options.poll_seconds)
+        self.versions = ModelVersions(
+            options.model_base,
+            options.model_name,
+            options.poll_seconds,
+            accept_signature_change=options.accept_signature_change,
+        )
         batching = (
             dict(max_batch_size=options.max_batch_size, timeout_ms=options.batch_timeout_ms,
                  threads=options.batch_threads)
