@@ -21,11 +21,26 @@ def _models(args: argparse.Namespace) -> int:
     )
 
 
-def _generate(args: argparse.Namespace) -> int:
+def _libraries_logged(command, log_dir):
+    """`command(args, terminal)` run with the libraries' output in a log file under `log_dir(args)`: the
+    terminal shows the command's own lines and the log's path."""
+
+    def handler(args: argparse.Namespace) -> int:
+        from mian.library_logs import new_log_file, output_to
+
+        log_path = new_log_file(log_dir(args), f"mian-{args.command}")
+        with output_to(log_path) as terminal:
+            print(f"library logs: {log_path}", file=terminal.err, flush=True)
+            return command(args, terminal)
+
+    return handler
+
+
+def _generate(args: argparse.Namespace, terminal) -> int:
     from mian.synthetic import GeneratorConfig, generate
 
     config = GeneratorConfig(users=args.users, items=args.items, days=args.days, seed=args.seed)
-    _print_written(generate(args.out, config), args.out)
+    _print_written(generate(args.out, config), args.out, terminal.out)
     return 0
 
 
@@ -36,26 +51,30 @@ def _import_movielens(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_written(counts: dict, out: str) -> None:
+def _print_written(counts: dict, out_dir: str, out=sys.stdout) -> None:
     print(
         f"wrote {counts['impressions']} impressions ({counts['clicks']} clicks), {counts['users']} users, "
-        f"{counts['items']} items and dataset.yaml to {out}"
+        f"{counts['items']} items and dataset.yaml to {out_dir}",
+        file=out,
     )
 
 
-def _ingest(args: argparse.Namespace) -> int:
+def _ingest(args: argparse.Namespace, terminal) -> int:
     from mian.dataset_config import DatasetConfig, config_path
     from mian.ingest import accounting
     from mian.ingest.run import examples_dir, rejected_dir, run_to_directory
 
     config = DatasetConfig.load(args.dataset_config or config_path(args.data))
     stats = run_to_directory(config, args.data, args.out, args.beam_args)
-    print(accounting.summary(stats))
-    print(f"examples in {examples_dir(args.out)}, rejected rows and counts in {rejected_dir(args.out)}")
+    print(accounting.summary(stats), file=terminal.out)
+    print(
+        f"examples in {examples_dir(args.out)}, rejected rows and counts in {rejected_dir(args.out)}",
+        file=terminal.out,
+    )
     try:
         accounting.check(stats, config, rejected_dir(args.out))
     except accounting.IngestionCheckFailed as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {error}", file=terminal.err)
         return 1
     return 0
 
@@ -63,7 +82,8 @@ def _ingest(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from mian.local_run import run_pipeline, send_stderr_to
+    from mian.library_logs import send_stderr_to
+    from mian.local_run import run_pipeline
     from mian.pipeline_config import PipelineConfig, default_config_path
 
     config = PipelineConfig.load(args.config or default_config_path())
@@ -98,14 +118,18 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if report.pushed_path and not error else 1
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, terminal) -> int:
     import logging
 
+    from mian.library_logs import LOG_FORMAT
     from serving.server import ServerOptions, serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The server's own log lines (versions loaded or refused) show on the terminal and in the log.
+    own = logging.StreamHandler(terminal.err)
+    own.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.getLogger("mian").addHandler(own)
     if bool(args.tls_cert) != bool(args.tls_key):
-        print("error: --tls-cert and --tls-key go together", file=sys.stderr)
+        print("error: --tls-cert and --tls-key go together", file=terminal.err)
         return 2
     return serve(
         ServerOptions(
@@ -124,7 +148,8 @@ def _serve(args: argparse.Namespace) -> int:
             tls_key=args.tls_key,
             poll_seconds=args.poll_seconds,
             accept_signature_change=args.accept_signature_change,
-        )
+        ),
+        out=terminal.out,
     )
 
 
@@ -183,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--items", type=int, default=500)
     generate.add_argument("--days", type=int, default=30)
     generate.add_argument("--seed", type=int, default=0)
-    generate.set_defaults(handler=_generate)
+    generate.set_defaults(handler=_libraries_logged(_generate, lambda a: os.path.join(a.out, "logs")))
 
     movielens = commands.add_parser(
         "import-movielens", help="convert MovieLens 100K to the raw click-log format"
@@ -202,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--dataset-config", help="dataset config (default: DATA/dataset.yaml)")
     ingest.add_argument("--out", required=True)
     ingest.add_argument("beam_args", nargs="*", help="Beam pipeline options")
-    ingest.set_defaults(handler=_ingest)
+    ingest.set_defaults(handler=_libraries_logged(_ingest, lambda a: os.path.join(a.out, "logs")))
 
     run = commands.add_parser(
         "run",
@@ -251,7 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="swap in a new version even when its inputs differ from the serving version's",
     )
-    serve.set_defaults(handler=_serve)
+    serve.add_argument("--log-dir", default="logs", help="where the libraries' log goes")
+    serve.set_defaults(handler=_libraries_logged(_serve, lambda a: a.log_dir))
 
     score = commands.add_parser(
         "score", help="probabilities for raw impressions from a model server (mian's or TF Serving)"

@@ -7,14 +7,13 @@ finishes, with its seconds. At the end comes the report read from ML Metadata (m
 
 from __future__ import annotations
 
-import contextlib
-import datetime
 import logging
 import os
 import sys
 import threading
 import time
 
+from mian.library_logs import new_log_file, output_to
 from mian.pipeline_config import PipelineConfig
 
 
@@ -65,44 +64,10 @@ class _Progress(threading.Thread):
             self.terminal.flush()
 
 
-@contextlib.contextmanager
-def _output_to(log_path: str):
-    """Sends file descriptors 1 and 2, Python logging and warnings to `log_path`; yields the terminal."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    terminal = os.fdopen(os.dup(1), "w")
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    with open(log_path, "a") as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        file_handler = logging.StreamHandler(log)
-        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.handlers = [file_handler]
-        root.setLevel(logging.INFO)
-        logging.captureWarnings(True)
-        try:
-            yield terminal
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-            root.handlers, root.level = saved_handlers, saved_level
-            logging.captureWarnings(False)
-            terminal.close()
-
-
 def run_pipeline(config: PipelineConfig, out=sys.stdout):
     """Runs the pipeline; returns its RunReport, the error that stopped it (None when it completed)
     and the log file."""
-    log_dir = os.path.join(os.path.abspath(config.output_root), "logs")
-    os.makedirs(log_dir, exist_ok=True)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    log_path = os.path.join(log_dir, f"{config.pipeline_name}-{stamp}.log")
+    log_path = new_log_file(os.path.join(os.path.abspath(config.output_root), "logs"), config.pipeline_name)
     out.write(
         f"mian run: pipeline {config.pipeline_name!r}, data {config.data_dir}, "
         f"model {config.training.model}\n"
@@ -112,7 +77,8 @@ def run_pipeline(config: PipelineConfig, out=sys.stdout):
     error = None
     started = time.monotonic()
     # The libraries print while they are imported too: import them with the output already redirected.
-    with _output_to(log_path) as terminal:
+    with output_to(log_path) as output:
+        terminal = output.out
         from mian.eval_config import slice_features
         from mian.run_report import format_report, read_report
         from pipeline.local_runner import run
@@ -136,11 +102,3 @@ def run_pipeline(config: PipelineConfig, out=sys.stdout):
         out.write(f"\nerror: {error}\n(details in {log_path})\n")
     out.flush()
     return report, error, log_path
-
-
-def send_stderr_to(log_path: str) -> None:
-    """From now on, file descriptor 2 writes to `log_path` (TensorFlow complains at interpreter exit)."""
-    sys.stderr.flush()
-    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
-    os.dup2(fd, 2)
-    os.close(fd)

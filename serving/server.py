@@ -11,6 +11,7 @@ import concurrent.futures
 import dataclasses
 import logging
 import signal
+import sys
 import threading
 
 import grpc
@@ -101,7 +102,9 @@ class ModelServer:
             self.inference.batcher.close()
 
 
-def serve(options: ServerOptions) -> int:
+def serve(options: ServerOptions, out=None) -> int:
+    """Serve until SIGTERM or SIGINT; the address line and the final counts go to `out` (stdout)."""
+    out = out or sys.stdout
     server = ModelServer(options)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -111,6 +114,7 @@ def serve(options: ServerOptions) -> int:
     print(
         f"serving model {options.model_name!r} versions {server.versions.loaded()} from "
         f"{options.model_base} on {options.host}:{server.port}{rest}",
+        file=out,
         flush=True,
     )
     stop.wait()
@@ -121,6 +125,7 @@ def serve(options: ServerOptions) -> int:
     print(
         f"stopped: {in_flight} requests in flight at the signal; handlers started {inference.started}, "
         f"finished {inference.finished}",
+        file=out,
         flush=True,
     )
     return 0

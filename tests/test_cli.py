@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from mian.cli import main
@@ -25,7 +27,7 @@ def test_models_command_needs_a_subcommand():
         main([])
 
 
-def test_ingest_command_writes_examples_and_exits_1_on_too_many_rejects(tmp_path, capsys):
+def test_ingest_command_writes_examples_and_exits_1_on_too_many_rejects(tmp_path, capfd):
     from mian.synthetic import GeneratorConfig, generate
 
     data = tmp_path / "data"
@@ -33,16 +35,16 @@ def test_ingest_command_writes_examples_and_exits_1_on_too_many_rejects(tmp_path
     with open(data / "dataset.yaml", "a") as f:
         f.write("min_split_examples: 20\n")  # a log of 104 impressions over 3 days
     assert main(["ingest", "--data", str(data), "--out", str(tmp_path / "ok")]) == 0
-    assert "examples written:" in capsys.readouterr().out
+    assert "examples written:" in capfd.readouterr().out
     assert list((tmp_path / "ok" / "examples" / "Split-train").glob("data_tfrecord-*.gz"))
 
     with open(data / "impressions.csv", "a") as f:
         f.writelines(f"u1,i1,{n},2,ios,wifi\n" for n in range(40))  # label 2: rejected
     assert main(["ingest", "--data", str(data), "--out", str(tmp_path / "bad")]) == 1
-    assert "impressions: 40 of" in capsys.readouterr().err
+    assert "impressions: 40 of" in capfd.readouterr().err
 
 
-def test_ingest_command_fails_in_one_line_when_a_split_is_empty(tmp_path, capsys):
+def test_ingest_command_fails_in_one_line_when_a_split_is_empty(tmp_path, capfd):
     from mian.synthetic import GeneratorConfig, generate
 
     data = tmp_path / "data"
@@ -51,8 +53,33 @@ def test_ingest_command_fails_in_one_line_when_a_split_is_empty(tmp_path, capsys
     config = config.replace("eval_days: 1", "eval_days: 3").replace("test_days: 1", "test_days: 3")
     (data / "dataset.yaml").write_text(config)
     assert main(["ingest", "--data", str(data), "--out", str(tmp_path / "out")]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
+    log_line, *err = capfd.readouterr().err.strip().splitlines()
+    assert log_line.startswith("library logs: ")
     assert len(err) == 1 and "train 0, eval 0" in err[0] and "(2.7 days)" in err[0]
+
+
+def test_generate_and_ingest_keep_the_libraries_output_in_their_log(tmp_path):
+    # A fresh interpreter: TensorFlow's start-up lines and the FutureWarnings come once per process.
+    import subprocess
+    import sys
+
+    from tests.model_helpers import REPO
+
+    def mian(*args):
+        return subprocess.run([sys.executable, "-m", "mian.cli", *args], cwd=REPO, capture_output=True,
+                              text=True, check=True)  # fmt: skip
+
+    data, out = tmp_path / "data", tmp_path / "out"
+    generated = mian("generate", "--out", str(data), "--users", "300", "--days", "8")
+    ingested = mian("ingest", "--data", str(data), "--out", str(out))
+    assert generated.stdout.startswith("wrote ") and len(generated.stdout.splitlines()) == 1
+    assert ingested.stdout.startswith("impressions: ") and len(ingested.stdout.splitlines()) == 5
+    for command in (generated, ingested):
+        (line,) = command.stderr.splitlines()
+        log = line.removeprefix("library logs: ")
+        assert os.path.exists(log)
+    (log,) = (out / "logs").glob("mian-ingest-*.log")
+    assert log.read_text().strip()  # what the libraries said went here
 
 
 def test_run_without_a_schema_says_so_in_one_line_and_exits_1(tmp_path, capsys):
