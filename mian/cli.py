@@ -79,6 +79,45 @@ def _ingest(args: argparse.Namespace, terminal) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace, terminal) -> int:
+    import shutil
+    import tempfile
+
+    import yaml
+
+    from mian.dataset_config import DatasetConfig, config_path
+    from mian.dataset_init import CannotPropose, propose
+    from mian.pipeline_config import SCHEMA_FILE
+    from mian.schema_draft import draft_schema, write_schema
+
+    try:
+        proposal = propose(args.data, args.name)
+        config = DatasetConfig.from_dict(proposal.config)
+    except (CannotPropose, ValueError) as error:
+        print(f"mian init: {error}", file=terminal.err)
+        return 1
+    for reason in proposal.reasons:
+        print(f"  {reason}", file=terminal.out)
+    path = config_path(args.data)
+    if os.path.exists(path):
+        shutil.copyfile(path, path + ".previous")
+        print(f"  the existing {path} is kept as {path}.previous", file=terminal.out)
+    with open(path, "w") as f:
+        f.write("# Proposed by `mian init` from the tables' contents: check it, then `mian run`.\n")
+        yaml.safe_dump(proposal.config, f, sort_keys=False)
+    with tempfile.TemporaryDirectory() as work:
+        schema, examples = draft_schema(config, args.data, work)
+    schema_path = os.path.join(args.data, SCHEMA_FILE)
+    write_schema(
+        schema,
+        schema_path,
+        f"Drafted by `mian init` for dataset {config.name!r}: TFDV's inference on {examples} examples of\n"
+        "the tables' first rows, with mian's curation rules (see mian/schema_draft.py).",
+    )
+    print(f"wrote {path} and {schema_path}; next: mian run --data {args.data}", file=terminal.out)
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -228,6 +267,19 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--out", required=True)
     ingest.add_argument("beam_args", nargs="*", help="Beam pipeline options")
     ingest.set_defaults(handler=_libraries_logged(_ingest, lambda a: os.path.join(a.out, "logs")))
+
+    init = commands.add_parser(
+        "init",
+        help="propose DATA/dataset.yaml and draft DATA/schema.pbtxt from the raw tables themselves",
+        description="Reads the three tables (CSV or JSON Lines) in DATA, decides the impressions, users "
+        "and items tables, the id, time and label columns and each column's group and kind, prints "
+        "what it decided and why, writes DATA/dataset.yaml, and drafts the curated schema "
+        "DATA/schema.pbtxt from TFDV's inference on a sample. Exits 1 with one line when it cannot "
+        "decide (no timestamp-like column, a label that is not 0/1, ...).",
+    )
+    init.add_argument("--data", required=True, help="directory of the raw tables")
+    init.add_argument("--name", help="the dataset's name (default: the directory's name)")
+    init.set_defaults(handler=_libraries_logged(_init, lambda a: os.path.join(a.data, "logs")))
 
     run = commands.add_parser(
         "run",

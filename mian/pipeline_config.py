@@ -6,7 +6,7 @@ A YAML (or JSON) file with these keys, all optional but `data_dir`:
     data_dir: DIR                 # the raw tables
     synthetic_data: {users: 1000, items: 500, days: 30, seed: 0}   # generate them there when missing
     dataset_config: FILE          # default: DATA_DIR/dataset.yaml
-    schema: FILE                  # default: schema/<dataset name>/schema.pbtxt in this repo
+    schema: FILE                  # default: DATA/schema.pbtxt, else schema/<dataset name>/ in this repo
     output_root: runs             # pipeline artifacts, MLMD, serving models and logs go under it
     serving_dir: DIR              # default: OUTPUT_ROOT/serving; models: SERVING_DIR/<pipeline_name>/<n>
     training: {model: mian, hparams: {...}, epochs: 10, batch_size: 256, patience: 2, steps_per_epoch: null}
@@ -170,13 +170,14 @@ class PipelineConfig:
             dataset_config = self.dataset_config or config_path(self.data_dir)
             if not os.path.exists(dataset_config):
                 return (
-                    f"no dataset config at {dataset_config}: write one (README, 'The raw format') "
-                    "or pass --dataset-config FILE"
+                    f"no dataset config at {dataset_config}: propose one with `mian init --data "
+                    f"{self.data_dir}` (or write it, README 'The raw format', or pass --dataset-config FILE)"
                 )
             if not os.path.exists(self.schema_path()):
                 return (
-                    f"no schema for dataset {self.dataset().name!r} at {self.schema_path()}: write the "
-                    "curated schema there (README, 'The pipeline') or pass --schema FILE"
+                    f"no schema for dataset {self.dataset().name!r} (neither {self._data_schema()} nor "
+                    f"{self._shipped_schema()}): draft one with `mian init --data {self.data_dir}`, "
+                    "or pass --schema FILE"
                 )
         elif self.schema and not os.path.exists(self.schema):
             return f"no schema at {self.schema}"
@@ -191,7 +192,17 @@ class PipelineConfig:
         return DatasetConfig.load(self.dataset_config or config_path(self.data_dir))
 
     def schema_path(self) -> str:
-        return self.schema or os.path.join(SCHEMA_ROOT, self.dataset().name, SCHEMA_FILE)
+        """--schema; else the data directory's own schema.pbtxt (`mian init` drafts it), when there is
+        one; else the schema the repo ships for the dataset's name."""
+        if self.schema:
+            return self.schema
+        return self._data_schema() if os.path.exists(self._data_schema()) else self._shipped_schema()
+
+    def _data_schema(self) -> str:
+        return os.path.join(self.data_dir, SCHEMA_FILE)
+
+    def _shipped_schema(self) -> str:
+        return os.path.join(SCHEMA_ROOT, self.dataset().name, SCHEMA_FILE)
 
     @property
     def pipeline_root(self) -> str:

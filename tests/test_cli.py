@@ -92,6 +92,7 @@ def test_run_without_a_schema_says_so_in_one_line_and_exits_1(tmp_path, capsys):
     assert main(["run", "--data", str(data), "--output-root", str(tmp_path / "runs")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no schema for dataset 'mine'" in err[0] and "schema/mine/schema.pbtxt" in err[0]
+    assert f"mian init --data {data}" in err[0]
     assert not (tmp_path / "runs").exists()  # nothing ran
 
     assert main(["run", "--data", str(tmp_path / "absent")]) == 1

@@ -1,0 +1,113 @@
+"""`mian init`: a dataset config and a schema from the raw tables alone, good enough for `mian run`."""
+
+import csv
+import json
+
+import pytest
+import yaml
+
+from mian.cli import main
+from mian.synthetic import GeneratorConfig, generate
+
+RENAMED = {"user_id": "uid", "item_id": "iid", "timestamp": "ts", "clicked": "click"}
+
+
+def _read(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _write_csv(path, rows):
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def own_logs(directory, users=300, days=10):
+    """Generated logs as another team's export: renamed columns, impressions as JSON Lines with a
+    request id and a constant column, items with a free-text title; no dataset.yaml."""
+    generate(str(directory), GeneratorConfig(users=users, items=120, days=days, seed=5))
+    (directory / "dataset.yaml").unlink()
+
+    def renamed(row):
+        return {RENAMED.get(k, k): v for k, v in row.items()}
+
+    impressions = _read(directory / "impressions.csv")
+    (directory / "impressions.csv").unlink()
+    with open(directory / "impressions.jsonl", "w") as f:
+        for n, row in enumerate(impressions):
+            row = renamed(row)
+            row.update(ts=int(row["ts"]), click=int(row["click"]), request_id=f"r{n:07d}", source="app")
+            f.write(json.dumps(row) + "\n")
+    items = [
+        {**renamed(r), "title": f"item number {n}"} for n, r in enumerate(_read(directory / "items.csv"))
+    ]
+    _write_csv(directory / "items.csv", items)
+    _write_csv(directory / "users.csv", [renamed(r) for r in _read(directory / "users.csv")])
+    return directory
+
+
+def _one_error_line(capfd):
+    captured = capfd.readouterr()
+    return [line for line in captured.err.splitlines() if not line.startswith("library logs: ")]
+
+
+def test_init_decides_ids_time_label_and_groups_by_content(tmp_path, capfd):
+    data = own_logs(tmp_path / "mine", users=200, days=10)
+    assert main(["init", "--data", str(data)]) == 0
+    config = yaml.safe_load((data / "dataset.yaml").read_text())
+    assert (config["user_id"], config["item_id"], config["timestamp"], config["label"]) == (
+        "uid",
+        "iid",
+        "ts",
+        "click",
+    )
+    assert config["impressions"] == "impressions.jsonl" and config["timestamp_unit"] == "s"
+    assert config["item_columns"] == {"category": "categorical", "brand": "categorical", "price": "numerical"}
+    assert config["user_columns"] == {
+        "gender": "categorical",
+        "age": "categorical",
+        "occupation": "categorical",
+    }
+    assert config["context_columns"] == {"device": "categorical", "network": "categorical"}
+    assert config["history_columns"] == ["iid", "category", "brand"]
+    assert config["derived_context"] == ["hour", "weekday", "season"]
+    assert config["split"] == {"eval_days": 1, "test_days": 1}
+    out = capfd.readouterr().out
+    for unused in ("request_id", "source", "title"):
+        assert f"'{unused}' not used" in out
+    schema = (data / "schema.pbtxt").read_text()
+    assert 'name: "hist_iid"' in schema and 'not_in_environment: "SERVING"' in schema
+
+
+def test_init_refuses_a_log_without_a_time_column_in_one_line(tmp_path, capfd):
+    data = own_logs(tmp_path / "mine", users=60, days=4)
+    rows = [json.loads(line) for line in (data / "impressions.jsonl").read_text().splitlines()]
+    timeless = [{k: v for k, v in r.items() if k != "ts"} for r in rows]
+    (data / "impressions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in timeless))
+    assert main(["init", "--data", str(data)]) == 1
+    (line,) = _one_error_line(capfd)
+    assert "impressions.jsonl" in line and "no timestamp-like column" in line
+    assert not (data / "dataset.yaml").exists()
+
+
+def test_init_refuses_a_label_that_is_not_0_or_1(tmp_path, capfd):
+    data = own_logs(tmp_path / "mine", users=60, days=4)
+    rows = [json.loads(line) for line in (data / "impressions.jsonl").read_text().splitlines()]
+    rows[3]["click"] = 5
+    (data / "impressions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["init", "--data", str(data)]) == 1
+    (line,) = _one_error_line(capfd)
+    assert "impressions.jsonl" in line and "'click' must hold 0/1" in line and "5" in line
+
+
+@pytest.mark.e2e
+def test_mian_run_pushes_a_model_on_what_init_proposed(tmp_path):
+    data = own_logs(tmp_path / "mine")
+    assert main(["init", "--data", str(data), "--name", "mine"]) == 0
+    runs = tmp_path / "runs"
+    code = main(["run", "--data", str(data), "--output-root", str(runs), "--pipeline-name", "mine",
+                 "--model", "lr", "--epochs", "6", "--hparams", '{"learning_rate": 0.02}'])  # fmt: skip
+    assert code == 0
+    assert list((runs / "serving" / "mine").iterdir())
