@@ -120,8 +120,9 @@ def _init(args: argparse.Namespace, terminal) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     import dataclasses
+    import tempfile
 
-    from mian.library_logs import send_stderr_to
+    from mian.library_logs import output_to, send_stderr_to
     from mian.local_run import run_pipeline
     from mian.pipeline_config import PipelineConfig, default_config_path
 
@@ -148,11 +149,15 @@ def _run(args: argparse.Namespace) -> int:
     if training:
         changes["training"] = dataclasses.replace(config.training, **training)
     config = config.replace(**changes)
-    missing = config.missing_input()
+    # Checking the inputs imports TensorFlow, which talks: into a log that the run's log then starts with.
+    earlier_log = tempfile.mkstemp(prefix="mian-run-", suffix=".log")[1]
+    with output_to(earlier_log):
+        missing = config.missing_input()
     if missing:
         print(f"mian run: {missing}", file=sys.stderr)
+        os.remove(earlier_log)
         return 1
-    report, error, log_path = run_pipeline(config)
+    report, error, log_path = run_pipeline(config, earlier_log=earlier_log)
     send_stderr_to(log_path)
     return 0 if report.pushed_path and not error else 1
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import threading
 import time
@@ -64,10 +65,13 @@ class _Progress(threading.Thread):
             self.terminal.flush()
 
 
-def run_pipeline(config: PipelineConfig, out=sys.stdout):
+def run_pipeline(config: PipelineConfig, out=sys.stdout, earlier_log: str | None = None):
     """Runs the pipeline; returns its RunReport, the error that stopped it (None when it completed)
-    and the log file."""
+    and the log file. `earlier_log` (what the libraries said before the run, e.g. while the inputs
+    were checked) starts the run's log and is removed."""
     log_path = new_log_file(os.path.join(os.path.abspath(config.output_root), "logs"), config.pipeline_name)
+    if earlier_log:
+        shutil.move(earlier_log, log_path)
     out.write(
         f"mian run: pipeline {config.pipeline_name!r}, data {config.data_dir}, "
         f"model {config.training.model}\n"
