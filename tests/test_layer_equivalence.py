@@ -116,6 +116,21 @@ def test_gim_concat_scales_each_representation_by_its_weight_and_keeps_its_width
     assert pooled.shape == (3, 16)
 
 
+def test_rescaled_gim_concat_is_l_times_the_weighted_concatenation_with_the_same_weights():
+    representations = [tf.random.normal([3, d]) for d in (5, 9, 2)]
+    plain = GlobalInteraction(["a", "b", "c"], width=4, kernel_initializer=WIDE)
+    rescaled = GlobalInteraction(["a", "b", "c"], width=4, rescale=True)
+    pooled, weights = plain(representations)
+    rescaled(representations)
+    rescaled.set_weights(plain.get_weights())
+    pooled_rescaled, weights_rescaled = rescaled(representations)
+    np.testing.assert_allclose(weights_rescaled, weights, atol=1e-7)
+    np.testing.assert_allclose(pooled_rescaled, 3 * pooled, atol=1e-5)
+    # Uniform weights (a zero score kernel) leave every representation as it is.
+    rescaled.score_kernel.assign(tf.zeros_like(rescaled.score_kernel))
+    np.testing.assert_allclose(rescaled(representations)[0], tf.concat(representations, -1), atol=1e-6)
+
+
 def test_vector_scored_fields_weigh_each_dimension_and_never_the_padding():
     item = tf.random.normal([3, 4])
     fields = [tf.random.normal([3, 6]), tf.random.normal([3, 1]), tf.random.normal([3, 6])]

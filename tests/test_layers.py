@@ -101,6 +101,7 @@ LAYERS = [
     (ItemFieldsInteraction, dict(scores="vector")),
     (GlobalInteraction, dict(names=["e_i", "R_ibim"], width=4)),
     (GlobalInteraction, dict(names=["e_i", "R_ibim"], width=4, pooling="sum")),
+    (GlobalInteraction, dict(names=["e_i", "R_ibim"], width=4, rescale=True)),
     (MLP, dict(units=[8, 4], dropout=0.2, kernel_initializer=TRUNCATED)),
     (CrossNetwork, dict(num_layers=2)),
     (CompressedInteraction, dict(layer_sizes=[3, 2])),

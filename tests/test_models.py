@@ -115,7 +115,7 @@ def _names(model):
         ({"use_iuim": False}, ["iuim/"]),
         ({"use_icim": False}, ["icim/"]),
         ({"use_iuim": False, "use_icim": False}, ["iuim/", "icim/"]),
-        ({"use_gim": False}, ["gim/"]),
+        ({"use_gim": False}, ["gim/", "gim_cross_"]),
         ({"transformer": "none"}, ["ibim/transformer/"]),
     ],
     ids=["w/o IBIM", "w/o IUIM", "w/o ICIM", "w/o IUIM&ICIM", "w/o GIM", "w/o Transformer"],
@@ -134,8 +134,8 @@ def test_each_ablation_removes_exactly_its_modules_weights(
     assert _names(ablated) <= _names(full)
     full_shapes = {v.name: v.shape for v in full.trainable_variables}
     changed_shapes = {v.name for v in ablated.trainable_variables if v.shape != full_shapes[v.name]}
-    # GIM weighs one representation fewer, and the MLP reads a narrower vector where GIM concatenates
-    # (or, without GIM, the concatenation in place of GIM's sum).
+    # GIM weighs one representation fewer, and the cross layers and the MLP read a narrower vector
+    # where GIM concatenates (or, without GIM, the concatenation in place of GIM's sum).
     mlp_input = {"mlp/dense_0/kernel:0"}
     if "use_gim" in changes:
         assert changed_shapes == (mlp_input if gim_pooling == "sum" else set())
@@ -143,7 +143,24 @@ def test_each_ablation_removes_exactly_its_modules_weights(
         assert changed_shapes == set()
     else:
         gim = {n for n in _names(ablated) if n.startswith("gim/")}
-        assert changed_shapes == gim | (mlp_input if gim_pooling == "concat" else set())
+        cross = {n for n in _names(ablated) if n.startswith("gim_cross_")}
+        assert cross, "the default MIAN has cross layers after GIM"
+        assert changed_shapes == gim | (mlp_input | cross if gim_pooling == "concat" else set())
+
+
+def test_mian_crosses_gims_output_before_the_mlp_and_zero_crosses_are_the_identity(spec, hparams):
+    model = build_model("mian", spec, hparams.replace(gim_cross_layers=2, cross_projection_dim=4))
+    crosses = [layer for layer in model.layers if layer.name.startswith("gim_cross_")]
+    assert len(crosses) == 2 and crosses[0].get_config()["projection_dim"] == 4
+    batch = random_batch(spec, 5, history_lengths=[0, 2, 3, 5, 6])
+    for layer in crosses:  # x0 * (V U x + b) + x is x when U, V and b are 0
+        layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    probe = keras.Model(model.inputs, [model.get_layer("gim").output[0], model.output])
+    r_g, logit = probe(batch, training=False)
+    mlp = model.get_layer("mlp")
+    np.testing.assert_allclose(logit, model.get_layer("output_dense")(mlp(r_g, training=False)), atol=1e-5)
+    paper = build_model("mian", spec, hparams.replace(gim_cross_layers=0))
+    assert not any(layer.name.startswith("gim_cross_") for layer in paper.layers)
 
 
 def test_post_ln_has_the_same_weights_as_pre_ln(spec, hparams):

@@ -22,6 +22,10 @@ class GlobalInteraction(KernelLayer):
     and Eq. 14 calls r_g a concatenation. Two readings, by `pooling`:
     - "concat": each r_l keeps its width and is scaled by its weight, and R_g is their concatenation,
       concat_l(alpha_l r_l). Nothing is squeezed: the MLP sees every representation, weighted.
+      With `rescale`, each r_l is scaled by L alpha_l instead: the same function class, but uniform
+      weights leave every r_l at its own scale rather than shrinking all of them L-fold, which slows
+      every layer behind GIM (an update of the MLP's first layer or of an embedding moves the output
+      L times less). The weights reported stay alpha_l.
     - "sum": each r_l is projected, without bias, to `width` units (its own projection), and
       R_g = sum_l alpha_l r_l, one `width`-wide vector.
     The sequence e_b arrives already reduced to one vector (the mean of its valid steps). `names` labels
@@ -40,6 +44,7 @@ class GlobalInteraction(KernelLayer):
         names,
         width: int,
         pooling: str = GIM_CONCAT,
+        rescale: bool = False,
         kernel_initializer=None,
         kernel_regularizer=None,
         **kwargs,
@@ -50,6 +55,7 @@ class GlobalInteraction(KernelLayer):
         self.names = list(names)
         self.width = width
         self.pooling = pooling
+        self.rescale = rescale
 
     def build(self, input_shape):
         if len(input_shape) != len(self.names):
@@ -93,7 +99,8 @@ class GlobalInteraction(KernelLayer):
             return tf.einsum("bl,blw->bw", weights, projected), weights
         flat = tf.concat(representations, axis=-1)
         weights = tanh_attention(tf.matmul(flat * self.score_kernel, self.blocks) + self.score_bias)
-        return flat * tf.matmul(weights, self.blocks, transpose_b=True), weights
+        scale = weights * len(self.widths) if self.rescale else weights
+        return flat * tf.matmul(scale, self.blocks, transpose_b=True), weights
 
     def get_config(self):
         config = super().get_config()
@@ -101,5 +108,6 @@ class GlobalInteraction(KernelLayer):
             names=self.names,
             width=self.width,
             pooling=self.pooling,
+            rescale=self.rescale,
         )
         return config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tensorflow_recommenders as tfrs
 import tf_keras as keras
 
 from mian_keras.feature_spec import FeatureSpec
@@ -22,7 +23,8 @@ def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
 
     The ablations of Tables 3 and 4 are switches of `hp`: `use_ibim`, `use_iuim`, `use_icim` drop a local
     module (its R_* leaves GIM's input, the original e_* stays, as section 4.7.1 describes); `use_gim=False`
-    concatenates the representations into the MLP instead of weighing them; `transformer` picks the
+    concatenates the representations into the MLP instead of weighing them (and crossing them: the
+    cross layers after GIM, `gim_cross_layers`, are its Deep&Cross part); `transformer` picks the
     Pre-LN block, the original Post-LN one, or none. A group the spec has no fields for (say, no context
     columns) simply has no representation.
 
@@ -59,13 +61,28 @@ def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
             hp.field_scores, name="icim", **hp.kernel_args()
         )([item, *x.context_fields])
 
-    if hp.use_gim:
-        hidden, _ = GlobalInteraction(
-            list(representations), hp.gim_width, pooling=hp.gim_pooling, name="gim", **hp.kernel_args()
-        )(list(representations.values()))
-    else:
+    if not hp.use_gim:
         hidden = concat(list(representations.values()), name="representations")
-    return logit_model(x.inputs, hp, "mian", hidden=mlp(hp)(hidden))
+        return logit_model(x.inputs, hp, "mian", hidden=mlp(hp)(hidden))
+    hidden, _ = GlobalInteraction(
+        list(representations),
+        hp.gim_width,
+        pooling=hp.gim_pooling,
+        rescale=hp.gim_rescale,
+        name="gim",
+        **hp.kernel_args(),
+    )(list(representations.values()))
+    crossed = hidden
+    for i in range(hp.gim_cross_layers):
+        crossed = tfrs.layers.dcn.Cross(
+            projection_dim=hp.cross_projection_dim, name=f"gim_cross_{i}", **hp.kernel_args()
+        )(hidden, crossed)
+    if hp.gim_cross_layers and hp.cross_parallel:
+        # Deep&Cross's own structure: the cross network beside the MLP, both read by the output layer.
+        return logit_model(
+            x.inputs, hp, "mian", hidden=concat([crossed, mlp(hp)(hidden)], name="deep_and_cross")
+        )
+    return logit_model(x.inputs, hp, "mian", hidden=mlp(hp)(crossed))
 
 
 def attention_model(model: keras.Model) -> keras.Model:
