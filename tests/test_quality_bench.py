@@ -22,7 +22,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory):
-    """One work directory for both runs: the smoke data and its pipeline run are made once."""
+    """One work directory for every run of this module: the smoke data and its pipeline run are made
+    once."""
     return tmp_path_factory.mktemp("quality") / "work"
 
 
@@ -56,8 +57,7 @@ def test_smoke_run_writes_the_table_the_csv_and_the_pictures(tmp_path, work):
     assert resumed in (out / "quality.md").read_text()
 
 
-def test_tune_gives_each_model_a_search_whose_best_values_train_its_seeds(tmp_path):
-    work = tmp_path / "work"
+def test_tune_gives_each_model_a_search_whose_best_values_train_its_seeds(tmp_path, work):
     command = [sys.executable, os.path.join(REPO, "bench", "quality.py"), "--smoke", "--models", "lr", "din"]
     command += [
         "--no-ablations",
