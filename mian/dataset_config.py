@@ -20,6 +20,7 @@ DERIVED_CONTEXT = ("hour", "weekday", "season")
 HISTORY_PREFIX = "hist_"
 HISTORY_LENGTH_FEATURE = "hist_len"
 SECONDS_PER_DAY = 86_400
+JOINS = ("side_input", "shuffle", "auto")
 # Numeric timestamps' units, as seconds per unit.
 TIMESTAMP_UNITS = {"s": 1, "ms": 1e-3}
 # A data directory's own dataset config, found by the commands when none is named.
@@ -86,6 +87,10 @@ class DatasetConfig:
     max_reject_share: float = 0.01
     # Ingestion fails when a split holds fewer examples: nothing can be trained or judged on it.
     min_split_examples: int = 100
+    # How impressions meet their user and item rows: "side_input" (both tables in every worker's
+    # memory), "shuffle" (a CoGroupByKey per table: any size) or "auto" (shuffle above
+    # SIDE_INPUT_MAX_BYTES of users and items files).
+    join: str = "auto"
     embedding_dim: int = 16
 
     def __post_init__(self):
@@ -117,6 +122,10 @@ class DatasetConfig:
             raise ValueError("eval_days and test_days must be >= 1")
         if not 0.0 <= self.max_reject_share <= 1.0:
             raise ValueError("max_reject_share must lie in [0, 1]")
+        if self.join not in JOINS:
+            raise ValueError(
+                f"dataset config {self.name!r}: join must be one of {list(JOINS)}, got {self.join!r}"
+            )
         if self.timestamp_unit not in TIMESTAMP_UNITS:
             raise ValueError(
                 f"dataset config {self.name!r}: timestamp_unit must be one of {list(TIMESTAMP_UNITS)}, "

@@ -1,6 +1,7 @@
 """The ingestion pipeline end to end on small logs: accounting, dead letters, leakage, runners."""
 
 import csv
+import dataclasses
 import os
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from mian.dataset_config import DatasetConfig
 from mian.ingest import accounting
 from mian.ingest.examples import history_bucket
+from mian.ingest.pipeline import join_kind
 from mian.synthetic import GeneratorConfig, generate
 from tests.ingest_helpers import run_ingestion
 
@@ -225,3 +227,24 @@ def test_single_and_multi_process_runners_write_the_same_examples(generated_logs
         canonical = sorted(map(repr, single[split]))
         assert canonical == sorted(map(repr, multi[split])), split
         assert canonical
+
+
+@pytest.mark.parametrize("logs", ["generated_logs", "bad_logs"])
+def test_the_shuffle_join_writes_what_the_side_input_join_writes(logs, request, tmp_path_factory):
+    # bad_logs: unknown users and items, rejected rows and duplicate ids in the side tables.
+    data_dir, config = request.getfixturevalue(logs)
+    if logs == "bad_logs":
+        config = DatasetConfig.from_dict(CONFIG)
+    assert join_kind(config, str(data_dir)) == "side_input"  # small tables, join: auto
+    outputs = {}
+    for join in ("side_input", "shuffle"):
+        chosen = dataclasses.replace(config, join=join)
+        outputs[join] = run_ingestion(data_dir, tmp_path_factory.mktemp(join), chosen)
+    (side, side_rejections, side_stats), (shuffled, shuffle_rejections, shuffle_stats) = outputs.values()
+    for split in side:
+        assert sorted(map(repr, side[split])) == sorted(map(repr, shuffled[split])), split
+        assert side[split]
+    def by_row(rejections):
+        return sorted(rejections, key=lambda r: (r["table"], r["line"]))
+
+    assert by_row(side_rejections) == by_row(shuffle_rejections) and side_stats == shuffle_stats

@@ -7,7 +7,8 @@ impressions ─ parse ─ dedupe ─ join users, items ─┬─ every impressio
 A block is the history window plus one day (see history.block_of). Grouping by (user, block) rather
 than by user bounds what a worker holds to one user's block of impressions and the clicks of two
 blocks, however long the user's whole log is, and sends each click to at most two groups. Users and
-items are joined as side inputs (the tables must fit in a worker's memory). Every rejected row goes to
+items are joined as side inputs (both tables in each worker's memory) or, for large tables, by a
+CoGroupByKey per table (`join` in the dataset config). Every rejected row goes to
 the dead-letter output with its table, file, line, field and reason; the counts of rows read, examples
 written and rows rejected per reason go to a stats JSON (with the impressions' time range) and to Beam
 counters, so that for impressions read = written + rejected holds exactly, and the counts between
@@ -21,6 +22,7 @@ import os
 
 import apache_beam as beam
 from apache_beam.io import fileio
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from mian.dataset_config import SECONDS_PER_DAY, DatasetConfig
@@ -33,6 +35,8 @@ SPLITS = ("train", "eval", "test")
 EXAMPLES_FILE_PREFIX = "data_tfrecord"
 STATS_FILE = "ingestion_stats.json"
 REJECTED_FILE_PREFIX = "rejected"
+# Users and items files larger than this together are joined by a shuffle, not held by every worker.
+SIDE_INPUT_MAX_BYTES = 256 * 1024 * 1024
 # The stats' keys for the time range of the impressions kept (Unix seconds).
 FIRST_TS = "impressions.first_ts"
 LAST_TS = "impressions.last_ts"
@@ -75,9 +79,12 @@ def ingest(
         | "Group duplicates" >> beam.GroupByKey()
         | "Keep first" >> beam.ParDo(_KeepFirstImpression()).with_outputs("duplicate", main="kept")
     )
-    joined = unique.kept | "Join users and items" >> beam.Map(
-        _join, beam.pvalue.AsDict(users), beam.pvalue.AsDict(items)
-    )
+    if join_kind(config, data_dir) == "shuffle":
+        joined = unique.kept | "Join users and items" >> _ShuffleJoin(users, items)
+    else:
+        joined = unique.kept | "Join users and items" >> beam.Map(
+            _join, beam.pvalue.AsDict(users), beam.pvalue.AsDict(items)
+        )
 
     times = joined | "Times" >> beam.Map(lambda r: r["ts"])
     first_ts = times | "Earliest" >> beam.CombineGlobally(min).without_defaults()
@@ -240,6 +247,50 @@ def _first_occurrence(occurrences, location, text, table: str, field: str):
     first, *others = sorted(occurrences, key=location)
     kept = location(first)
     return first, [records.duplicate(table, *location(o), text(o), field, kept) for o in others]
+
+
+def join_kind(config: DatasetConfig, data_dir: str) -> str:
+    """ "side_input" or "shuffle": the config's choice, or by the users and items files' total size."""
+    if config.join != "auto":
+        return config.join
+    patterns = [config.table_path(t, data_dir) for t in (config.users, config.items)]
+    size = sum(m.size_in_bytes for r in FileSystems.match(patterns) for m in r.metadata_list)
+    return "shuffle" if size > SIDE_INPUT_MAX_BYTES else "side_input"
+
+
+class _ShuffleJoin(beam.PTransform):
+    """Impressions with their user and item rows through a CoGroupByKey per table, so that neither
+    table needs to fit in a worker; the same records as the side-input join."""
+
+    def __init__(self, users, items):
+        super().__init__()
+        self.users, self.items = users, items
+
+    def expand(self, impressions):
+        with_user = (
+            {
+                "impressions": impressions | "By user" >> beam.Map(lambda r: (r["user_id"], r)),
+                "rows": self.users,
+            }
+            | "Group with user" >> beam.CoGroupByKey()
+            | "Attach user" >> beam.FlatMap(_attach, "user")
+        )
+        return (
+            {
+                "impressions": with_user | "By item" >> beam.Map(lambda r: (r["item_id"], r)),
+                "rows": self.items,
+            }
+            | "Group with item" >> beam.CoGroupByKey()
+            | "Attach item" >> beam.FlatMap(_attach, "item")
+        )
+
+
+def _attach(key_and_groups, field: str):
+    """Each impression of a key with the table's row of that key (None when the table lacks it)."""
+    _, groups = key_and_groups
+    row = next(iter(groups["rows"]), None)  # the tables are deduplicated: one row at most
+    for impression in groups["impressions"]:
+        yield {**impression, field: row}
 
 
 def _join(impression: dict, users: dict, items: dict) -> dict:
