@@ -244,6 +244,7 @@ def test_the_shuffle_join_writes_what_the_side_input_join_writes(logs, request, 
     for split in side:
         assert sorted(map(repr, side[split])) == sorted(map(repr, shuffled[split])), split
         assert side[split]
+
     def by_row(rejections):
         return sorted(rejections, key=lambda r: (r["table"], r["line"]))
 
