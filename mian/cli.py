@@ -26,14 +26,35 @@ def _libraries_logged(command, log_dir):
     terminal shows the command's own lines and the log's path."""
 
     def handler(args: argparse.Namespace) -> int:
+        import logging
+
         from mian.library_logs import new_log_file, output_to
 
+        data = getattr(args, "data", None)
+        if data is not None and not os.path.isdir(data):
+            print(f"mian {args.command}: no data directory {data}", file=sys.stderr)
+            return 1
         log_path = new_log_file(log_dir(args), f"mian-{args.command}")
         with output_to(log_path) as terminal:
             print(f"library logs: {log_path}", file=terminal.err, flush=True)
-            return command(args, terminal)
+            try:
+                return command(args, terminal)
+            except (OSError, ValueError) as error:  # a missing or invalid input file, in one line
+                logging.exception("mian %s failed", args.command)
+                print(f"mian {args.command}: {_explained(error, data)}", file=terminal.err)
+                return 1
 
     return handler
+
+
+def _explained(error: Exception, data: str | None) -> str:
+    """The error's message, with the command that fixes a missing dataset config."""
+    from mian.dataset_config import DATASET_CONFIG_FILE
+
+    message = str(error)
+    if isinstance(error, FileNotFoundError) and str(error.filename).endswith(DATASET_CONFIG_FILE):
+        message = f"no dataset config at {error.filename}: propose one with `mian init --data {data}`"
+    return message
 
 
 def _generate(args: argparse.Namespace, terminal) -> int:

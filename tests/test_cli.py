@@ -97,3 +97,16 @@ def test_run_without_a_schema_says_so_in_one_line_and_exits_1(tmp_path, capsys):
 
     assert main(["run", "--data", str(tmp_path / "absent")]) == 1
     assert "no data directory" in capsys.readouterr().err
+
+
+def test_ingest_and_init_name_a_missing_directory_or_config_in_one_line(tmp_path, capfd):
+    assert main(["init", "--data", str(tmp_path / "absent")]) == 1
+    assert capfd.readouterr().err.strip() == f"mian init: no data directory {tmp_path / 'absent'}"
+    assert not (tmp_path / "absent").exists()
+    (tmp_path / "tables").mkdir()
+    assert main(["ingest", "--data", str(tmp_path / "tables"), "--out", str(tmp_path / "out")]) == 1
+    _, *err = capfd.readouterr().err.strip().splitlines()
+    assert err == [
+        f"mian ingest: no dataset config at {tmp_path / 'tables' / 'dataset.yaml'}: propose one with "
+        f"`mian init --data {tmp_path / 'tables'}`"
+    ]
