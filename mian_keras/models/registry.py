@@ -9,9 +9,11 @@ import tf_keras as keras
 from mian_keras.feature_spec import FeatureSpec
 from mian_keras.hparams import HParams
 from mian_keras.models.dcn import build_dcn
+from mian_keras.models.dcn_v2 import build_dcn_v2
 from mian_keras.models.deepfm import build_deepfm
 from mian_keras.models.dien import build_dien
 from mian_keras.models.din import build_din
+from mian_keras.models.dlrm import build_dlrm
 from mian_keras.models.lr import build_lr
 from mian_keras.models.mian import build_mian
 from mian_keras.models.wdl import build_wdl
@@ -26,6 +28,9 @@ MODELS: dict[str, Callable[[FeatureSpec, HParams], keras.Model]] = {
     "xdeepfm": build_xdeepfm,
     "wdl": build_wdl,
     "lr": build_lr,
+    # Beyond the paper's Table 2, from TF Recommenders' layers.
+    "dcn_v2": build_dcn_v2,
+    "dlrm": build_dlrm,
 }
 
 
