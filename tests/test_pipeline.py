@@ -225,6 +225,8 @@ def test_anomalies_stop_the_run_before_transform(tmp_path):
         tmp_path, data=data, synthetic_data={"users": 80, "items": 40, "days": 4, "seed": 3}
     )
     config.prepare_data()
+    with open(data / "dataset.yaml", "a") as f:
+        f.write("min_split_examples: 20\n")  # a small log: its anomalies, not its size, must stop the run
     _rewrite(data / "impressions.csv", "device", lambda i, v: "toaster" if i % 10 == 0 else v)
     _rewrite(data / "users.csv", "gender", lambda i, v: "" if i % 4 == 0 else v)
 
