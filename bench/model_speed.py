@@ -1,11 +1,13 @@
 """Parameters and training speed of MIAN, DIN, DIEN and DCN, measured side by side in one run.
 
 Section 4.5 of the paper: MIAN takes about 1.18x DIN's time per epoch and 0.91x DIEN's. This prints the
-parameter counts outside the embedding tables at the paper's settings (T = 30, 8 heads, MLP 32-8) and
-training steps per second at batch 128. The models are timed in interleaved rounds so that a slow
-moment of this noisy machine falls on all of them alike; the ratio to DIN is the figure to compare.
+parameter counts outside the embedding tables at the paper's sequence length (T = 30, 8 heads) with the
+library's defaults (or `--hparams`), the training steps per second and the forward pass alone
+(inference) per batch. The models are timed in interleaved rounds so that a slow moment of this noisy
+machine falls on all of them alike; the ratio to DIN is the figure to compare.
 
 Usage: python bench/model_speed.py [--rounds 5] [--steps 20] [--models mian din dien dcn]
+           [--batch-size 128] [--hparams JSON] [--jit-compile]
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse
+import json
 import statistics
 import time
 
@@ -35,10 +38,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="training steps per model per round")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--jit-compile", action="store_true", help="compile the train steps with XLA")
+    parser.add_argument("--hparams", default="{}", help="JSON of HParams overrides for every model")
     args = parser.parse_args()
 
     spec = paper_scale_spec()
-    hp = HParams(batch_size=args.batch_size)
+    hp = HParams(batch_size=args.batch_size).replace(**json.loads(args.hparams))
     batches = [random_batch(spec, args.batch_size, seed=s) for s in range(args.steps)]
     data = [({k: tf.constant(v) for k, v in b.items()}, tf.constant(planted_labels(b))) for b in batches]
 
@@ -46,15 +50,21 @@ def main() -> None:
     for name in args.models:
         model = compile_model(build_model(name, spec, hp), hp, jit_compile=args.jit_compile)
         model.train_on_batch(*data[0])  # trace and build the optimizer before timing
+        model.predict_on_batch(data[0][0])
         models[name] = model
 
     seconds = {name: [] for name in models}
+    forward = {name: [] for name in models}
     for _ in range(args.rounds):
         for name, model in models.items():
             start = time.perf_counter()
             for features, labels in data:
                 model.train_on_batch(features, labels)
             seconds[name].append((time.perf_counter() - start) / len(data))
+            start = time.perf_counter()
+            for features, _ in data:
+                model.predict_on_batch(features)
+            forward[name].append((time.perf_counter() - start) / len(data))
 
     print(
         f"T={spec.sequence_length}, batch={args.batch_size}, heads={hp.num_heads}, "
@@ -63,18 +73,22 @@ def main() -> None:
     )
     print(
         f"{'model':<6} {'params (no emb)':>15} {'emb params':>11} {'steps/s':>8} {'ms/step':>8} "
-        f"{'time vs DIN':>11} {'paper vs DIN':>12}"
+        f"{'time vs DIN':>11} {'paper vs DIN':>12} {'fwd ms':>7} {'fwd vs DIN':>10}"
     )
     reference = statistics.median(seconds["din"]) if "din" in seconds else None
+    forward_reference = statistics.median(forward["din"]) if "din" in forward else None
     for name, model in models.items():
         counts = parameter_counts(model)
         per_step = statistics.median(seconds[name])
         ratio = f"{per_step / reference:.2f}x" if reference else "-"
         paper = PAPER_SECONDS_PER_EPOCH.get(name)
         paper_ratio = f"{paper / PAPER_SECONDS_PER_EPOCH['din']:.2f}x" if paper else "-"
+        per_forward = statistics.median(forward[name])
+        forward_ratio = f"{per_forward / forward_reference:.2f}x" if forward_reference else "-"
         print(
             f"{name:<6} {counts['other']:>15,} {counts['embedding']:>11,} {1 / per_step:>8.1f} "
-            f"{1000 * per_step:>8.1f} {ratio:>11} {paper_ratio:>12}"
+            f"{1000 * per_step:>8.1f} {ratio:>11} {paper_ratio:>12} {1000 * per_forward:>7.1f} "
+            f"{forward_ratio:>10}"
         )
 
 
