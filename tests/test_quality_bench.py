@@ -3,6 +3,8 @@ synthetic dataset through the pipeline, LR and MIAN with its seven ablations, on
 the same command with --resume, which reports those models without training them again."""
 
 import csv
+import dataclasses
+import importlib.util
 import json
 import os
 import subprocess
@@ -12,12 +14,24 @@ import pytest
 from PIL import Image
 
 from mian.pipeline_config import DEFAULT_SEARCH_SPACE
-from mian_keras import ABLATIONS
+from mian_keras import ABLATIONS, HParams
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
 pytestmark = pytest.mark.e2e
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _quality_module():
+    """bench/quality.py as a module (bench/ is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location("quality", os.path.join(REPO, "bench", "quality.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+quality = _quality_module()
+variants, PAPER_ROW = quality.variants, quality.PAPER_ROW
 
 
 @pytest.fixture(scope="module")
@@ -27,16 +41,28 @@ def work(tmp_path_factory):
     return tmp_path_factory.mktemp("quality") / "work"
 
 
+def test_the_rows_are_the_models_section_4_3s_mian_and_the_ablations():
+    rows = variants(["lr", "mian"], ablations=True)
+    assert list(rows) == ["lr", "mian", PAPER_ROW] + [f"mian {name}" for name in ABLATIONS]
+    assert rows[PAPER_ROW] == ("mian", {k: list(v) if isinstance(v, tuple) else v
+                                        for k, v in dataclasses.asdict(HParams.paper()).items()})  # fmt: skip
+    for name, changes in ABLATIONS.items():
+        assert rows[f"mian {name}"] == ("mian", changes)
+    assert list(variants(["lr", "mian"], ablations=False)) == ["lr", "mian", PAPER_ROW]
+    assert list(variants(["lr", "din"], ablations=True)) == ["lr", "din"]
+
+
 def test_smoke_run_writes_the_table_the_csv_and_the_pictures(tmp_path, work):
+    # The ablations train as MIAN does (their rows: the test above; their models: tests/test_models.py).
     out = tmp_path / "out"
     command = [sys.executable, os.path.join(REPO, "bench", "quality.py"), "--smoke", "--models", "lr", "mian"]
-    command += ["--seeds", "1", "--work", str(work), "--out", str(out)]
+    command += ["--no-ablations", "--seeds", "1", "--work", str(work), "--out", str(out)]
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stderr[-4000:]
 
     with open(out / "quality.csv") as f:
         rows = list(csv.DictReader(f))
-    models = ["lr", "mian", "mian (paper 4.3)"] + [f"mian {name}" for name in ABLATIONS]
+    models = ["lr", "mian", PAPER_ROW]
     assert [r["model"] for r in rows] == models
     for row in rows:
         assert 0.0 <= float(row["auc"]) <= 1.0 and float(row["logloss"]) > 0
