@@ -218,6 +218,11 @@ def _serve(args: argparse.Namespace, terminal) -> int:
     )
 
 
+def _serve_log_dir(args: argparse.Namespace) -> str:
+    # runs/serving's logs go to runs/logs, where mian run keeps its own.
+    return args.log_dir or os.path.join(os.path.dirname(os.path.abspath(args.model_base)), "logs")
+
+
 def _score(args: argparse.Namespace) -> int:
     from mian.score import score
 
@@ -354,8 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="swap in a new version even when its inputs differ from the serving version's",
     )
-    serve.add_argument("--log-dir", default="logs", help="where the libraries' log goes")
-    serve.set_defaults(handler=_libraries_logged(_serve, lambda a: a.log_dir))
+    serve.add_argument(
+        "--log-dir", help="where the libraries' log goes (default: logs/ beside MODEL_BASE, as mian run's)"
+    )
+    serve.set_defaults(handler=_libraries_logged(_serve, _serve_log_dir))
 
     score = commands.add_parser(
         "score", help="probabilities for raw impressions from a model server (mian's or TF Serving)"
