@@ -40,7 +40,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 from mian.dataset_config import config_path  # noqa: E402
 from mian.epoch_timer import EPOCH_SECONDS  # noqa: E402
 from mian.numbered_dirs import newest_numbered  # noqa: E402
-from mian.pipeline_config import GateConfig, PipelineConfig, TrainingConfig, TuningConfig  # noqa: E402
+from mian.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig  # noqa: E402
 from mian.trainer import HISTORY_FILE, train, transformed_dataset_fn  # noqa: E402
 from mian.transform import model_feature_spec, transform_custom_config  # noqa: E402
 from mian.tuning import search  # noqa: E402
@@ -72,7 +72,7 @@ TABLE4_VARIANTS = ("mian", *(f"mian {n}" for n, change in ABLATIONS.items() if "
 
 
 def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
-    """Runs the pipeline once on the dataset; returns Transform's output (transform graph dir,
+    """Runs the pipeline once on the dataset up to Transform; returns Transform's output (transform graph dir,
     transformed examples dir) and the custom_config Transform ran with."""
     data = os.path.join(work, "data", dataset)
     if not os.path.exists(config_path(data)):
@@ -87,14 +87,9 @@ def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
             if dataset != "smoke":
                 _set_split(data, SYNTHETIC_SPLIT)
     config = PipelineConfig(
-        data_dir=data,
-        pipeline_name=f"quality-{dataset}",
-        output_root=os.path.join(work, "runs"),
-        # The pipeline's own Trainer and gates are not what is measured here: the cheapest model.
-        training=TrainingConfig(model="lr", epochs=1, steps_per_epoch=1),
-        gates=GateConfig(auc_floor=0.0, max_auc_drop=1.0),
+        data_dir=data, pipeline_name=f"quality-{dataset}", output_root=os.path.join(work, "runs")
     )
-    run(config)
+    run(config, until="Transform")  # the models are trained here, not by the pipeline's Trainer
     root = os.path.join(config.pipeline_root, "Transform")
     graph, examples = (
         newest_numbered(os.path.join(root, "transform_graph")),

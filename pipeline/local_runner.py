@@ -21,15 +21,16 @@ from mian.pipeline_config import PipelineConfig, default_config_path
 from pipeline.mian_pipeline import create_pipeline
 
 
-def local_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
+def local_pipeline(config: PipelineConfig, until: str | None = None) -> tfx.dsl.Pipeline:
     return create_pipeline(
-        config, tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+        config, tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path), until
     )
 
 
-def run(config: PipelineConfig) -> None:
+def run(config: PipelineConfig, until: str | None = None) -> None:
+    """Run the pipeline with LocalDagRunner (up to the component `until`, when given)."""
     os.makedirs(os.path.dirname(config.metadata_path), exist_ok=True)
-    tfx.orchestration.LocalDagRunner().run(local_pipeline(config))
+    tfx.orchestration.LocalDagRunner().run(local_pipeline(config, until))
 
 
 if __name__ == "__main__":

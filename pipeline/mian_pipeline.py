@@ -55,7 +55,9 @@ def staged_schema(schema_path: str, pipeline_root: str) -> str:
     return staged
 
 
-def create_components(config: PipelineConfig) -> list:
+def create_components(config: PipelineConfig, until: str | None = None) -> list:
+    """The pipeline's components in order; with `until`, only those up to the component of that id
+    (say "Transform", for the transformed data without training)."""
     dataset = config.dataset()
     example_gen = ClickLogExampleGen(input_base=os.path.abspath(config.data_dir), dataset_config=dataset)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
@@ -119,7 +121,7 @@ def create_components(config: PipelineConfig) -> list:
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.model_serving_dir)
         ),
     )
-    return [
+    components = [
         example_gen,
         statistics_gen,
         schema_gen,
@@ -132,13 +134,21 @@ def create_components(config: PipelineConfig) -> list:
         evaluator,
         pusher,
     ]
+    if until is None:
+        return components
+    ids = [c.id for c in components]
+    if until not in ids:
+        raise ValueError(f"no component {until!r} in the pipeline: {ids}")
+    return components[: ids.index(until) + 1]
 
 
-def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> tfx.dsl.Pipeline:
+def create_pipeline(
+    config: PipelineConfig, metadata_connection_config=None, until: str | None = None
+) -> tfx.dsl.Pipeline:
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,
-        components=create_components(config),
+        components=create_components(config, until),
         enable_cache=config.enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=list(config.beam_args),
