@@ -92,17 +92,18 @@ def read_chunk(chunk: Chunk) -> Iterator[RawRow]:
             if chunk.end is not None and position >= chunk.end:
                 return
             position += len(raw)
-            text = _decode(raw).rstrip("\r\n")
+            try:
+                text, error = raw.decode("utf-8").rstrip("\r\n"), None
+            except UnicodeDecodeError as bad:
+                # Rejected, not repaired: a replaced byte would make a new id or category silently.
+                text = _decode(raw).rstrip("\r\n")
+                error = f"{NOT_UTF8}: byte {raw[bad.start]:#04x} at offset {bad.start} of the line"
             if not text.strip():
                 continue
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                # Rejected, not repaired: a replaced byte would make a new id or category silently.
-                detail = f"{NOT_UTF8}: byte {raw[error.start]:#04x} at offset {error.start} of the line"
-                yield RawRow(chunk.path, number, text, error=detail)
-                continue
-            yield _parse(chunk, number, text)
+            if error is None:
+                yield _parse(chunk, number, text)
+            else:
+                yield RawRow(chunk.path, number, text, error=error)
 
 
 def _lines(handle) -> Iterator[bytes]:
