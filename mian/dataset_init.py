@@ -20,11 +20,8 @@ What cannot be decided is a `CannotPropose` with one line saying which table and
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import datetime
 import itertools
-import json
 import math
 import os
 import re
@@ -36,8 +33,8 @@ from mian.dataset_config import (
     SECONDS_PER_DAY,
     TIMESTAMP_UNITS,
 )
-from mian.ingest.raw_rows import read_chunk, split_file
-from mian.ingest.records import LATEST_PLAUSIBLE_SECONDS
+from mian.ingest.raw_rows import Chunk, read_chunk, split_file
+from mian.ingest.records import timestamp_seconds
 from mian_keras.feature_spec import CATEGORICAL, NUMERICAL
 
 SAMPLE_ROWS = 20_000
@@ -117,7 +114,10 @@ def propose(data_dir: str, name: str | None = None) -> Proposal:
     impressions = _impressions_table(tables)
     timestamp, unit = _timestamp_column(impressions)
     label = _label_column(impressions, exclude={timestamp})
-    reasons.append(f"impressions: {impressions.name} (time column {timestamp!r} in {unit}, label {label!r})")
+    unit_name = _unit_name(impressions.values(timestamp), unit)
+    reasons.append(
+        f"impressions: {impressions.name} (time column {timestamp!r} in {unit_name}, label {label!r})"
+    )
     users, items, user_id, item_id = _side_tables([t for t in tables if t is not impressions], impressions)
     reasons.append(f"users: {users.name} keyed by {user_id!r}; items: {items.name} keyed by {item_id!r}")
 
@@ -148,7 +148,7 @@ def propose(data_dir: str, name: str | None = None) -> Proposal:
         "user_id": user_id,
         "item_id": item_id,
         "timestamp": timestamp,
-        "timestamp_unit": "ms" if unit == "milliseconds" else "s",
+        "timestamp_unit": unit,
         "label": label,
         "item_columns": item_columns,
         "history_columns": history,
@@ -187,24 +187,20 @@ def _impressions_table(tables: list[Table]) -> Table:
 
 
 def _time_unit(values: list[str]) -> str | None:
-    """ "seconds", "milliseconds" or "ISO 8601" when every value is a time of that kind, else None."""
-    if not values:
-        return None
-    try:
-        numbers = [float(v) for v in values]
-    except ValueError:
-        numbers = None
-    if numbers is not None:
-        for unit, scale in (("seconds", TIMESTAMP_UNITS["s"]), ("milliseconds", TIMESTAMP_UNITS["ms"])):
-            if all(EARLIEST_PLAUSIBLE_SECONDS <= n * scale <= LATEST_PLAUSIBLE_SECONDS for n in numbers):
-                return unit
-        return None
-    try:
-        for v in values:
-            datetime.datetime.fromisoformat(v)
-    except ValueError:
-        return None
-    return "ISO 8601"
+    """The `timestamp_unit` ("s" or "ms") in which ingestion reads every value as a time of a click log
+    (ISO 8601 times carry their own: "s"), else None."""
+    for unit in TIMESTAMP_UNITS:
+        seconds = [timestamp_seconds(v, unit) for v in values]
+        if values and all(s is not None and s >= EARLIEST_PLAUSIBLE_SECONDS for s in seconds):
+            return unit
+    return None
+
+
+def _unit_name(values: list[str], unit: str) -> str:
+    """How the time column is written, for the report."""
+    if _numbers(values) is None:
+        return "ISO 8601"
+    return {"s": "seconds", "ms": "milliseconds"}[unit]
 
 
 def _timestamp_column(impressions: Table) -> tuple[str, str]:
@@ -325,42 +321,20 @@ def _kind(values: list[str]) -> str:
 def _days_spanned(impressions: Table, timestamp: str, unit: str) -> float:
     """Days between the earliest and the latest time in the sample and each file's last lines."""
     values = impressions.values(timestamp) + _tail_values(impressions, timestamp)
-    seconds = [_seconds(v, unit) for v in values]
+    seconds = [timestamp_seconds(v, unit) for v in values]
     seconds = [s for s in seconds if s is not None]
     return (max(seconds) - min(seconds)) / SECONDS_PER_DAY
 
 
 def _tail_values(table: Table, column: str, tail_bytes: int = 1 << 20) -> list[str]:
-    """The column's values in the last `tail_bytes` of an uncompressed file (whole lines only)."""
+    """The column's values in the whole lines of the last `tail_bytes` of an uncompressed file."""
     if table.path.endswith(".gz"):
         return []
+    size = FileSystems.match([table.path])[0].metadata_list[0].size_in_bytes
+    start = max(0, size - tail_bytes)
     with FileSystems.open(table.path) as handle:
-        size = FileSystems.match([table.path])[0].metadata_list[0].size_in_bytes
-        handle.seek(max(0, size - tail_bytes))
-        lines = handle.read().decode("utf-8", errors="replace").splitlines()[1:]
-    header = table.columns
-    values = []
-    for line in lines:
-        if table.file_format == "csv":
-            parsed = next(csv.reader([line]), [])
-            row = dict(zip(header, parsed, strict=False)) if len(parsed) == len(header) else {}
-        else:
-            try:
-                row = json.loads(line)
-            except ValueError:
-                row = {}
-        if isinstance(row, dict) and _present(row.get(column)):
-            values.append(str(row[column]).strip())
-    return values
-
-
-def _seconds(value: str, unit: str) -> float | None:
-    try:
-        if unit == "ISO 8601":
-            moment = datetime.datetime.fromisoformat(value)
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=datetime.UTC)
-            return moment.timestamp()
-        return float(value) * (TIMESTAMP_UNITS["ms"] if unit == "milliseconds" else 1.0)
-    except ValueError:
-        return None
+        handle.seek(start)
+        start += len(handle.readline())  # a partial line (or the header, or a row the sample has)
+    header = tuple(table.columns) if table.file_format == "csv" else None
+    rows = read_chunk(Chunk(table.path, table.file_format, 0, start, size, header))
+    return [str(r.columns[column]).strip() for r in rows if r.columns and _present(r.columns.get(column))]

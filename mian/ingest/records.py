@@ -117,6 +117,14 @@ def parse_timestamp(value, field: str, unit: str = "s") -> int:
     return int(seconds)
 
 
+def timestamp_seconds(value, unit: str = "s") -> int | None:
+    """Unix seconds as `parse_timestamp` reads them, or None where it rejects the value."""
+    try:
+        return parse_timestamp(value, "", unit)
+    except _Invalid:
+        return None
+
+
 def _label(value, field: str) -> int:
     text = str(value).strip()
     if text in ("0", "1", "0.0", "1.0", "False", "True", "false", "true"):
