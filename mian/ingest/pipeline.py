@@ -267,22 +267,18 @@ class _ShuffleJoin(beam.PTransform):
         self.users, self.items = users, items
 
     def expand(self, impressions):
-        with_user = (
-            {
-                "impressions": impressions | "By user" >> beam.Map(lambda r: (r["user_id"], r)),
-                "rows": self.users,
-            }
-            | "Group with user" >> beam.CoGroupByKey()
-            | "Attach user" >> beam.FlatMap(_attach, "user")
-        )
-        return (
-            {
-                "impressions": with_user | "By item" >> beam.Map(lambda r: (r["item_id"], r)),
-                "rows": self.items,
-            }
-            | "Group with item" >> beam.CoGroupByKey()
-            | "Attach item" >> beam.FlatMap(_attach, "item")
-        )
+        joined = impressions
+        for field, table in (("user", self.users), ("item", self.items)):
+            joined = (
+                {
+                    "impressions": joined
+                    | f"By {field}" >> beam.Map(lambda r, key=f"{field}_id": (r[key], r)),
+                    "rows": table,
+                }
+                | f"Group with {field}" >> beam.CoGroupByKey()
+                | f"Attach {field}" >> beam.FlatMap(_attach, field)
+            )
+        return joined
 
 
 def _attach(key_and_groups, field: str):
