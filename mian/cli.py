@@ -107,16 +107,13 @@ def _init(args: argparse.Namespace, terminal) -> int:
     import yaml
 
     from mian.dataset_config import DatasetConfig, config_path
-    from mian.dataset_init import CannotPropose, propose
+    from mian.dataset_init import propose
     from mian.pipeline_config import SCHEMA_FILE
     from mian.schema_draft import draft_schema, write_schema
 
-    try:
-        proposal = propose(args.data, args.name)
-        config = DatasetConfig.from_dict(proposal.config)
-    except (CannotPropose, ValueError) as error:
-        print(f"mian init: {error}", file=terminal.err)
-        return 1
+    # What cannot be decided (CannotPropose, a ValueError) is the handler's one line.
+    proposal = propose(args.data, args.name)
+    config = DatasetConfig.from_dict(proposal.config)
     for reason in proposal.reasons:
         print(f"  {reason}", file=terminal.out)
     path = config_path(args.data)
