@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import tensorflow as tf
+import tensorflow_recommenders as tfrs
 import tf_keras as keras
 
 from mian_keras.feature_spec import FeatureSpec
@@ -134,6 +135,17 @@ def mlp(hp: HParams, name: str = "mlp") -> MLP:
         **hp.kernel_args(),
         name=name,
     )
+
+
+def cross_layers(x0, layers: int, hp: HParams, name: str = "cross"):
+    """`layers` DCN-V2 crosses x_{l+1} = x_0 * (W x_l + b) + x_l (`tfrs.layers.dcn.Cross`, rank
+    `hp.cross_projection_dim`, full when None), named `name`_0, `name`_1, ...; x0 when `layers` is 0."""
+    crossed = x0
+    for i in range(layers):
+        crossed = tfrs.layers.dcn.Cross(
+            projection_dim=hp.cross_projection_dim, name=f"{name}_{i}", **hp.kernel_args()
+        )(x0, crossed)
+    return crossed
 
 
 def logit_model(inputs: dict, hp: HParams, name: str, hidden=None, logits=()) -> keras.Model:

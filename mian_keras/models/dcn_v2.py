@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import tensorflow_recommenders as tfrs
 import tf_keras as keras
 
 from mian_keras.feature_spec import FeatureSpec
 from mian_keras.hparams import HParams
-from mian_keras.models.common import concat, embed_inputs, logit_model, mlp
+from mian_keras.models.common import concat, cross_layers, embed_inputs, logit_model, mlp
 
 
 def build_dcn_v2(spec: FeatureSpec, hp: HParams) -> keras.Model:
@@ -17,10 +16,5 @@ def build_dcn_v2(spec: FeatureSpec, hp: HParams) -> keras.Model:
     The behavior sequence enters as a bag: the mean of its clicked items.
     """
     x = embed_inputs(spec, hp)
-    stacked = concat(x.flat_fields(), name="stacked")
-    crossed = stacked
-    for i in range(hp.cross_layers):
-        crossed = tfrs.layers.dcn.Cross(
-            projection_dim=hp.cross_projection_dim, name=f"cross_{i}", **hp.kernel_args()
-        )(stacked, crossed)
+    crossed = cross_layers(concat(x.flat_fields(), name="stacked"), hp.cross_layers, hp)
     return logit_model(x.inputs, hp, "dcn_v2", hidden=mlp(hp)(crossed))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tensorflow_recommenders as tfrs
 import tf_keras as keras
 
 from mian_keras.feature_spec import FeatureSpec
@@ -10,7 +9,7 @@ from mian_keras.hparams import HParams
 from mian_keras.layers.field_interaction import ItemFieldsInteraction
 from mian_keras.layers.gim import GlobalInteraction
 from mian_keras.layers.ibim import ItemBehaviorsInteraction
-from mian_keras.models.common import concat, embed_inputs, logit_model, mlp
+from mian_keras.models.common import concat, cross_layers, embed_inputs, logit_model, mlp
 
 # The representations GIM weighs, in the order of Eq. 14.
 GIM_REPRESENTATIONS = ("e_i", "e_c", "e_b", "e_u", "R_ibim", "R_iuim", "R_icim")
@@ -72,11 +71,7 @@ def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
         name="gim",
         **hp.kernel_args(),
     )(list(representations.values()))
-    crossed = hidden
-    for i in range(hp.gim_cross_layers):
-        crossed = tfrs.layers.dcn.Cross(
-            projection_dim=hp.cross_projection_dim, name=f"gim_cross_{i}", **hp.kernel_args()
-        )(hidden, crossed)
+    crossed = cross_layers(hidden, hp.gim_cross_layers, hp, name="gim_cross")
     if hp.gim_cross_layers and hp.cross_parallel:
         # Deep&Cross's own structure: the cross network beside the MLP, both read by the output layer.
         return logit_model(
