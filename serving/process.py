@@ -11,6 +11,7 @@ import sys
 import urllib.request
 
 import grpc
+from grpc_health.v1 import health_pb2_grpc
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
 _READY = re.compile(r"on 127\.0\.0\.1:(\d+), REST on 127\.0\.0\.1:(\d+)")
@@ -36,6 +37,7 @@ class ServerProcess:
         self.channel = grpc.insecure_channel(self.target)
         self.predictions = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
         self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)
+        self.health = health_pb2_grpc.HealthStub(self.channel)
 
     def model_calls(self) -> int:
         """The server's count of model calls so far (requests merged by batching count once)."""

@@ -1,8 +1,9 @@
 """`mian serve`: the gRPC server (and a small REST endpoint) around one model's versions.
 
-Binds to 127.0.0.1 unless told otherwise; optional TLS; a maximum message size; a bounded worker
-pool, with RESOURCE_EXHAUSTED for requests beyond `max_concurrent_rpcs`; on SIGTERM or SIGINT it stops
-taking requests, lets the in-flight ones finish (up to `grace_seconds`) and exits 0.
+Binds to 127.0.0.1 unless told otherwise; gRPC health checking for probes (serving.health); optional
+TLS; a maximum message size; a bounded worker pool, with RESOURCE_EXHAUSTED for requests beyond
+`max_concurrent_rpcs`; on SIGTERM or SIGINT it reports NOT_SERVING, stops taking requests, lets the
+in-flight ones finish (up to `grace_seconds`) and exits 0.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import sys
 import threading
 
 import grpc
+from grpc_health.v1 import health_pb2_grpc
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
+from serving.health import ModelHealth
 from serving.inference import Inference
 from serving.model_versions import ModelVersions
 from serving.rest import RestServer
@@ -75,6 +78,8 @@ class ModelServer:
             PredictionService(self.inference), self.grpc
         )
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(self.inference), self.grpc)
+        self.health = ModelHealth(self.versions)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         self.rest = None
         self.port = None
 
@@ -94,6 +99,7 @@ class ModelServer:
 
     def stop(self) -> None:
         """Stop taking requests and wait for the in-flight ones."""
+        self.health.enter_graceful_shutdown()
         if self.rest:
             self.rest.stop()
         self.grpc.stop(self.options.grace_seconds).wait()

@@ -1,10 +1,13 @@
-"""The TF Serving deployment files parse as what TF Serving reads."""
+"""The deployment files parse as what TF Serving, Kubernetes and `mian serve` read."""
 
 import os
 
 import yaml
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
+
+from mian.cli import build_parser
+from serving.health import SERVICES
 
 DEPLOY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "deploy")
 
@@ -31,3 +34,19 @@ def test_kubernetes_manifest_serves_the_configured_model_on_grpc_and_rest():
     assert "--enable_batching" in container["args"]
     ports = {p["name"]: p["port"] for p in documents["Service"]["spec"]["ports"]}
     assert ports == {"grpc": 8500, "http": 8501}
+
+
+def test_mian_serve_manifest_runs_a_valid_command_and_probes_grpc_health():
+    with open(os.path.join(DEPLOY, "mian-serve.yaml")) as f:
+        documents = {d["kind"]: d for d in yaml.safe_load_all(f)}
+    (container,) = documents["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["mian", "serve"]
+    args = build_parser().parse_args(["serve", *container["args"]])  # mian's own parser accepts them
+    assert (args.host, args.port, args.rest_port) == ("0.0.0.0", 8500, 8501)
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["grpc"]["port"] == args.port
+    assert container["readinessProbe"]["grpc"]["service"] in SERVICES
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert args.model_base in mounts
+    ports = {p["name"]: p["targetPort"] for p in documents["Service"]["spec"]["ports"]}
+    assert ports == {"grpc": args.port, "http": args.rest_port}

@@ -17,6 +17,7 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
+from grpc_health.v1 import health_pb2
 from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
@@ -407,6 +408,32 @@ def test_hot_swap_under_load_and_a_corrupt_version_are_invisible_to_clients(serv
         assert running.result() == []
     response = server.predictions.Predict(predict_request(examples), timeout=30)
     assert response.model_spec.version.value == 2
+
+
+def health(server, service: str = "") -> str:
+    request = health_pb2.HealthCheckRequest(service=service)
+    return health_pb2.HealthCheckResponse.ServingStatus.Name(server.health.Check(request, timeout=10).status)
+
+
+def test_health_check_says_serving_once_a_version_is_loaded(models, tmp_path):
+    _, paths = models
+    os.makedirs(tmp_path / "mian")
+    server = start_server(str(tmp_path))
+    try:
+        services = ("", "tensorflow.serving.PredictionService", "tensorflow.serving.ModelService")
+        assert [health(server, s) for s in services] == ["NOT_SERVING"] * 3
+        with pytest.raises(grpc.RpcError) as unknown:
+            health(server, "no.such.Service")
+        assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+        shutil.copytree(paths[1], tmp_path / "mian" / "1")
+        deadline = time.monotonic() + 60
+        while health(server) != "SERVING" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [health(server, s) for s in services] == ["SERVING"] * 3
+        response = server.predictions.Predict(predict_request([serialized(raw_examples(1, seed=3)[0])]))
+        assert response.model_spec.version.value == 1
+    finally:
+        assert server.stop() == 0
 
 
 def test_sigterm_during_load_drains_in_flight_requests_and_exits_zero(models):
