@@ -11,6 +11,8 @@
   The names of GIM's representations are written to ATTENTION_NAMES_FILE.
 
 The SavedModel is a plain tf.Module: TF Serving, TFMA and `tf.saved_model.load` need no project code.
+Its `assets.extra/tf_serving_warmup_requests` holds a few requests per signature, which TF Serving and
+`mian serve` replay before serving a version (mian.warmup).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import tensorflow_transform as tft
 import tf_keras as keras
 
 from mian.dataset_config import HISTORY_LENGTH_FEATURE, DatasetConfig
+from mian.warmup import warmup_requests, write_warmup_requests
 from mian_keras import attention_model
 from mian_keras.feature_spec import NUMERICAL
 from mian_keras.models.mian import gim_representation_names
@@ -107,6 +110,9 @@ def export_serving_model(
 
         signatures[ATTENTION_SIGNATURE] = serve_attention.get_concrete_function()
     tf.saved_model.save(module, export_dir, signatures=signatures)
+    example_signatures = {name: EXAMPLES_INPUT for name in signatures if name != RAW_SIGNATURE}
+    requests = warmup_requests(tft_output, config, example_signatures, {RAW_SIGNATURE: fields})
+    write_warmup_requests(export_dir, requests)
     if ATTENTION_SIGNATURE in signatures and "gim_weights" in explained.output_names:
         names_path = os.path.join(export_dir, ATTENTION_NAMES_FILE)
         tf.io.gfile.makedirs(os.path.dirname(names_path))

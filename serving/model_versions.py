@@ -1,8 +1,9 @@
 """The versions of one model: loaded from `<model base>/<name>/<version>/`, newest first, swapped live.
 
 A poller looks for new numeric version directories. A new version is loaded with
-`tf.saved_model.load` (no project code) and warmed up by calling each of its signatures once, off to
-the side; only then is it swapped in, atomically. A request holds the LoadedVersion it started with, so
+`tf.saved_model.load` (no project code) and warmed up, off to the side, by replaying the requests of
+its TF Serving warm-up file (mian.warmup), or without one by calling each signature once on blanks;
+only then is it swapped in, atomically. A request holds the LoadedVersion it started with, so
 in-flight requests finish on their version. A version that fails to load or warm up is logged and
 skipped (tried again only if its files change) while the current one keeps serving. So is a version
 whose signatures take other inputs than the one serving (another dataset's model pushed under this
@@ -21,6 +22,8 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 from mian.numbered_dirs import numbers_under
+from mian.warmup import read_warmup_requests
+from serving.tensors import request_inputs
 
 log = logging.getLogger("mian.serving")
 INTERNAL_SIGNATURES = ("__saved_model_init_op",)
@@ -47,8 +50,15 @@ def load_version(path: str, version: int) -> LoadedVersion:
     if not signatures:
         raise ValueError(f"{path} has no signatures")
     input_specs = {name: dict(fn.structured_input_signature[1]) for name, fn in signatures.items()}
-    for name, fn in signatures.items():
-        fn(**warmup_inputs(input_specs[name]))
+    requests = read_warmup_requests(path)
+    for request in requests:
+        name = request.model_spec.signature_name or "serving_default"
+        if name not in signatures:
+            raise ValueError(f"{path}: a warm-up request names signature {name!r}, which it does not have")
+        signatures[name](**request_inputs(request.inputs, input_specs[name]))
+    if not requests:
+        for name, fn in signatures.items():
+            fn(**warmup_inputs(input_specs[name]))
     with tf.io.gfile.GFile(os.path.join(path, "saved_model.pb"), "rb") as f:
         saved = saved_model_pb2.SavedModel.FromString(f.read())
     defs = {k: v for k, v in saved.meta_graphs[0].signature_def.items() if k not in INTERNAL_SIGNATURES}

@@ -28,7 +28,9 @@ from tensorflow_serving.apis import (
 
 from mian.dataset_config import HISTORY_LENGTH_FEATURE
 from mian.export import RAW_SIGNATURE, raw_input_fields
+from mian.warmup import BATCH_SIZES, read_warmup_requests, write_warmup_requests
 from mian_keras.feature_spec import NUMERICAL
+from serving.model_versions import load_version
 from serving.process import ServerProcess
 from tests.model_helpers import REPO, push_model, raw_example, run_transform, serialized, synthetic_config
 
@@ -408,6 +410,43 @@ def test_hot_swap_under_load_and_a_corrupt_version_are_invisible_to_clients(serv
         assert running.result() == []
     response = server.predictions.Predict(predict_request(examples), timeout=30)
     assert response.model_spec.version.value == 2
+
+
+def test_export_writes_warmup_requests_that_serve_every_signature_alike(models):
+    _, paths = models
+    requests = read_warmup_requests(paths[1])
+    by_signature = {}
+    for request in requests:
+        by_signature.setdefault(request.model_spec.signature_name, []).append(request)
+    assert set(by_signature) == {"serving_default", RAW_SIGNATURE, "attention"}
+    model = tf.saved_model.load(paths[1])
+    for batch in range(len(BATCH_SIZES)):
+        answers = {}
+        for name, same_size in by_signature.items():
+            request = same_size[batch]
+            inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+            assert {len(v) for v in inputs.values()} == {BATCH_SIZES[batch]}
+            answers[name] = model.signatures[name](**inputs)["probability"].numpy().reshape(-1)
+        # Raw tensors and tf.Examples of the same rows give the same probabilities.
+        np.testing.assert_allclose(answers[RAW_SIGNATURE], answers["serving_default"], atol=1e-6)
+        np.testing.assert_allclose(answers["attention"], answers["serving_default"], atol=1e-6)
+    # Real values: the candidates are the items of the Transform vocabulary (a SavedModel asset).
+    examples = tf.make_ndarray(by_signature["serving_default"][-1].inputs["examples"])
+    items = {tf.train.Example.FromString(e).features.feature["item_id"].bytes_list.value[0] for e in examples}
+    with open(os.path.join(paths[1], "assets", "item_id"), "rb") as f:
+        assert items == set(f.read().split())
+
+
+def test_a_version_whose_warmup_requests_fail_is_not_loaded(models, tmp_path):
+    _, paths = models
+    copy = str(tmp_path / "1")
+    shutil.copytree(paths[1], copy)
+    assert load_version(copy, 1).version == 1  # replays the exported warm-up requests
+    request = read_warmup_requests(copy)[0]
+    request.model_spec.signature_name = "renamed"
+    write_warmup_requests(copy, [request])
+    with pytest.raises(ValueError, match="'renamed'"):
+        load_version(copy, 1)
 
 
 def health(server, service: str = "") -> str:

@@ -1,0 +1,132 @@
+"""TF Serving's warm-up requests: a few PredictRequests per signature, written beside the SavedModel.
+
+TF Serving replays `assets.extra/tf_serving_warmup_requests` (a TFRecord of PredictionLog) against a
+version before it serves it, so that its first clients do not pay for tracing and allocation; `mian
+serve` replays the same file (serving.model_versions). The examples are made by ingestion's own
+`to_example` from the Transform vocabularies' most frequent values, so they take the path of real
+requests through the Transform graph, ids found in the vocabularies included.
+"""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+import tensorflow_transform as tft
+from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
+
+from mian.dataset_config import HISTORY_LENGTH_FEATURE, DatasetConfig
+from mian.ingest.examples import to_example
+from mian_keras.feature_spec import CATEGORICAL
+
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+# One request per batch size and signature: a single client, a small and a full server-side batch.
+BATCH_SIZES = (1, 8, 32)
+# When the examples claim to be from (any time will do: the time context is derived from it).
+WARMUP_TIMESTAMP = 1_700_000_000
+
+
+def warmup_rows(tft_output: tft.TFTransformOutput, config: DatasetConfig, count: int) -> list[dict]:
+    """`count` impressions (ingestion's form) of vocabulary values: row k takes each field's k-th most
+    frequent value (cycling), and a history of the k most frequent items (up to the history length)."""
+
+    def values(columns: dict, k: int) -> dict:
+        row = {}
+        for column, kind in columns.items():
+            if kind == CATEGORICAL:
+                vocabulary = tft_output.vocabulary_by_name(column)
+                row[column] = vocabulary[k % len(vocabulary)].decode() if vocabulary else ""
+            else:
+                row[column] = 1.0
+        return row
+
+    rows = []
+    for k in range(count):
+        item = values(config.item_columns, k)
+        history = [
+            {"values": values(config.item_columns, step)} for step in range(min(k, config.history_length))
+        ]
+        rows.append(
+            {
+                "impression": {
+                    "item_id": item[config.item_id],
+                    "item": item,
+                    "user": values(config.user_columns, k),
+                    "context": values(config.context_columns, k),
+                    "ts": WARMUP_TIMESTAMP + 3600 * k,
+                    "label": 0,
+                    "user_id": f"warmup{k}",
+                },
+                "history": history,
+            }
+        )
+    return rows
+
+
+def _raw_tensors(rows: list[dict], config: DatasetConfig, raw_fields: dict[str, str]) -> dict:
+    """The `serving_raw` inputs of `rows`: [batch] scalars, [batch, steps] histories, their lengths."""
+    parsed = [to_example(r["impression"], r["history"], config).features.feature for r in rows]
+    histories = {config.history_feature(c) for c in config.history_columns}
+    tensors = {}
+    for name, kind in raw_fields.items():
+        lists = [
+            list(f[name].bytes_list.value) if kind == CATEGORICAL else list(f[name].float_list.value)
+            for f in parsed
+        ]
+        if name in histories:
+            width = max(1, max(len(v) for v in lists))
+            blank = b"" if kind == CATEGORICAL else 0.0
+            lists = [v + [blank] * (width - len(v)) for v in lists]
+        else:
+            lists = [v[0] for v in lists]
+        tensors[name] = tf.make_tensor_proto(lists, dtype=tf.string if kind == CATEGORICAL else tf.float32)
+    lengths = [len(r["history"]) for r in rows]
+    tensors[HISTORY_LENGTH_FEATURE] = tf.make_tensor_proto(lengths, dtype=tf.int64)
+    return tensors
+
+
+def warmup_requests(
+    tft_output: tft.TFTransformOutput,
+    config: DatasetConfig,
+    example_signatures: dict[str, str],
+    raw_signatures: dict[str, dict[str, str]],
+) -> list[predict_pb2.PredictRequest]:
+    """One request per batch size for each signature: `example_signatures` {signature: input} take
+    serialized tf.Examples, `raw_signatures` {signature: {raw feature: kind}} named raw tensors."""
+    requests = []
+    for size in BATCH_SIZES:
+        rows = warmup_rows(tft_output, config, size)
+        examples = [to_example(r["impression"], r["history"], config).SerializeToString() for r in rows]
+        for signature, input_name in example_signatures.items():
+            request = predict_pb2.PredictRequest()
+            request.model_spec.signature_name = signature
+            request.inputs[input_name].CopyFrom(tf.make_tensor_proto(examples, dtype=tf.string))
+            requests.append(request)
+        for signature, raw_fields in raw_signatures.items():
+            request = predict_pb2.PredictRequest()
+            request.model_spec.signature_name = signature
+            for name, proto in _raw_tensors(rows, config, raw_fields).items():
+                request.inputs[name].CopyFrom(proto)
+            requests.append(request)
+    return requests
+
+
+def write_warmup_requests(export_dir: str, requests: list[predict_pb2.PredictRequest]) -> str:
+    path = os.path.join(export_dir, WARMUP_FILE)
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    with tf.io.TFRecordWriter(path) as writer:
+        for request in requests:
+            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+    return path
+
+
+def read_warmup_requests(saved_model_dir: str) -> list[predict_pb2.PredictRequest]:
+    """The PredictRequests of a SavedModel's warm-up file; none when it has no such file."""
+    path = os.path.join(saved_model_dir, WARMUP_FILE)
+    if not tf.io.gfile.exists(path):
+        return []
+    return [
+        prediction_log_pb2.PredictionLog.FromString(record.numpy()).predict_log.request
+        for record in tf.data.TFRecordDataset(path)
+    ]
