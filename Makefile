@@ -10,6 +10,10 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: run test lint unit bench clean
 
+# Test files run in parallel on two workers, one per core of the target machine (pytest-xdist); a
+# file's tests stay on one worker, so its module fixtures (a pipeline run, a server) are built once.
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
@@ -23,14 +27,14 @@ run: $(INSTALLED)
 
 # The whole suite, end-to-end tests included (CI); `make unit` skips those for a quick check.
 test: lint $(INSTALLED)
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 unit: $(INSTALLED)
-	$(BIN)/python -m pytest -q -m "not e2e"
+	$(PYTEST) -m "not e2e"
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/model_speed.py
