@@ -14,11 +14,10 @@ import os
 import shutil
 
 from mian.config_files import load_config
+from mian.names import HISTORY_PREFIX
 from mian_keras.feature_spec import CATEGORICAL, NUMERICAL, FeatureSpec, Field, SequenceField
 
 DERIVED_CONTEXT = ("hour", "weekday", "season")
-HISTORY_PREFIX = "hist_"
-HISTORY_LENGTH_FEATURE = "hist_len"
 SECONDS_PER_DAY = 86_400
 JOINS = ("side_input", "shuffle", "auto")
 # Numeric timestamps' units, as seconds per unit.

@@ -15,12 +15,9 @@ import json
 import tensorflow_model_analysis as tfma
 
 from mian.dataset_config import DatasetConfig
-from mian.export import PROBABILITY
-from mian.ingest.examples import HISTORY_BUCKET_FEATURE
+from mian.names import AUC, DEFAULT_SIGNATURE, HISTORY_BUCKET_FEATURE, LOGLOSS, PROBABILITY
 from mian.pipeline_config import GateConfig
 
-AUC = "auc"
-LOGLOSS = "logloss"
 HOUR = "hour"
 
 
@@ -44,7 +41,7 @@ def eval_config(config: DatasetConfig, gates: GateConfig) -> tfma.EvalConfig:
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
-                signature_name="serving_default", label_key=config.label, prediction_key=PROBABILITY
+                signature_name=DEFAULT_SIGNATURE, label_key=config.label, prediction_key=PROBABILITY
             )
         ],
         metrics_specs=[

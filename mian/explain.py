@@ -17,8 +17,14 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageDraw, ImageFont
 
-from mian.dataset_config import HISTORY_LENGTH_FEATURE
-from mian.export import ATTENTION_NAMES_FILE, ATTENTION_SIGNATURE, EXAMPLES_INPUT, PROBABILITY, RAW_SIGNATURE
+from mian.names import (
+    ATTENTION_NAMES_FILE,
+    ATTENTION_SIGNATURE,
+    EXAMPLES_INPUT,
+    HISTORY_LENGTH_FEATURE,
+    PROBABILITY,
+    RAW_SIGNATURE,
+)
 from mian.score import read_examples
 
 CELL = 28
@@ -38,20 +44,24 @@ def attention_of(model_dir: str, input_path: str, cases: int) -> list[dict]:
         raise ValueError(f"{input_path} holds no examples")
     outputs = model.signatures[ATTENTION_SIGNATURE](**{EXAMPLES_INPUT: tf.constant(examples)})
     with tf.io.gfile.GFile(os.path.join(model_dir, ATTENTION_NAMES_FILE)) as f:
-        names = json.load(f)["gim_representations"]
+        written = json.load(f)
+    # The dataset config's item column and its history feature, as the export recorded them.
+    names, item, history_feature = (
+        written[k] for k in ("gim_representations", "item_feature", "history_feature")
+    )
     explained = []
     for i, serialized in enumerate(examples):
         features = tf.train.Example.FromString(serialized).features.feature
         history = (
-            [v.decode() for v in features["hist_item_id"].bytes_list.value]
-            if "hist_item_id" in features
+            [v.decode() for v in features[history_feature].bytes_list.value]
+            if history_feature in features
             else []
         )
         steps = min(len(history), int(outputs["ibim_weights"].shape[1]))
         explained.append(
             {
                 "case": i,
-                "item_id": features["item_id"].bytes_list.value[0].decode() if "item_id" in features else "",
+                "item_id": features[item].bytes_list.value[0].decode() if item in features else "",
                 "probability": float(outputs[PROBABILITY][i, 0]),
                 "gim_weights": dict(zip(names, map(float, outputs["gim_weights"][i]), strict=True)),
                 "history": history[:steps],

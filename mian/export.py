@@ -24,19 +24,20 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 
-from mian.dataset_config import HISTORY_LENGTH_FEATURE, DatasetConfig
+from mian.dataset_config import DatasetConfig
+from mian.names import (
+    ATTENTION_NAMES_FILE,
+    ATTENTION_SIGNATURE,
+    DEFAULT_SIGNATURE,
+    EXAMPLES_INPUT,
+    HISTORY_LENGTH_FEATURE,
+    PROBABILITY,
+    RAW_SIGNATURE,
+)
 from mian.warmup import warmup_requests, write_warmup_requests
 from mian_keras import attention_model
 from mian_keras.feature_spec import NUMERICAL
 from mian_keras.models.mian import gim_representation_names
-
-EXAMPLES_INPUT = "examples"
-PROBABILITY = "probability"
-RAW_SIGNATURE = "serving_raw"
-ATTENTION_SIGNATURE = "attention"
-# Beside saved_model.pb, where TF Serving ignores it: the names of GIM's representations, in the
-# order of the attention signature's gim_weights.
-ATTENTION_NAMES_FILE = "assets.extra/attention.json"
 
 
 def raw_input_fields(config: DatasetConfig) -> dict[str, str]:
@@ -96,7 +97,7 @@ def export_serving_model(
         return {PROBABILITY: tf.sigmoid(module.model(transformed(raw), training=False))}
 
     signatures = {
-        "serving_default": serve_examples.get_concrete_function(),
+        DEFAULT_SIGNATURE: serve_examples.get_concrete_function(),
         RAW_SIGNATURE: serve_raw.get_concrete_function(),
     }
     explained = attention_model(model)
@@ -117,4 +118,14 @@ def export_serving_model(
         names_path = os.path.join(export_dir, ATTENTION_NAMES_FILE)
         tf.io.gfile.makedirs(os.path.dirname(names_path))
         with tf.io.gfile.GFile(names_path, "w") as f:
-            json.dump({"gim_representations": gim_representation_names(model)}, f)
+            history = (
+                config.history_feature(config.item_id) if config.item_id in config.history_columns else None
+            )
+            json.dump(
+                {
+                    "gim_representations": gim_representation_names(model),
+                    "item_feature": config.item_id,
+                    "history_feature": history,
+                },
+                f,
+            )

@@ -14,7 +14,7 @@ import tensorflow_model_analysis as tfma
 from ml_metadata.proto import metadata_store_pb2
 from tfx.orchestration import metadata
 
-from mian.eval_config import AUC, LOGLOSS
+from mian.names import AUC, LOGLOSS
 
 _STATES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}
 _REPORTED = ("example_count", AUC, LOGLOSS, "calibration")

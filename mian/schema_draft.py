@@ -24,16 +24,17 @@ from apache_beam.io.filesystems import FileSystems
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from mian.dataset_config import HISTORY_LENGTH_FEATURE, DatasetConfig
-from mian.ingest.examples import (
+from mian.dataset_config import DatasetConfig
+from mian.ingest.run import examples_dir, run_to_directory
+from mian.ingest.time_context import DERIVED_VALUES
+from mian.names import (
     HISTORY_BUCKET_FEATURE,
     HISTORY_BUCKETS,
+    HISTORY_LENGTH_FEATURE,
     LONGEST_HISTORY_BUCKET,
     TIMESTAMP_FEATURE,
     USER_ID_FEATURE,
 )
-from mian.ingest.run import examples_dir, run_to_directory
-from mian.ingest.time_context import DERIVED_VALUES
 
 SAMPLE_ROWS = 20_000
 TABLES = ("impressions", "users", "items")

@@ -17,8 +17,7 @@ import grpc
 import tensorflow as tf
 from tensorflow_serving.apis import get_model_metadata_pb2, predict_pb2, prediction_service_pb2_grpc
 
-from mian.dataset_config import HISTORY_LENGTH_FEATURE
-from mian.export import EXAMPLES_INPUT, PROBABILITY, RAW_SIGNATURE
+from mian.names import DEFAULT_SIGNATURE, EXAMPLES_INPUT, HISTORY_LENGTH_FEATURE, PROBABILITY, RAW_SIGNATURE
 
 HISTORY_SEPARATOR = "|"
 TIMEOUT_SECONDS = 30.0
@@ -89,7 +88,7 @@ def read_examples(path: str, feature_kinds) -> Iterator[bytes]:
 def predict(stub, model_name: str, examples: list[bytes]) -> list[float]:
     request = predict_pb2.PredictRequest()
     request.model_spec.name = model_name
-    request.model_spec.signature_name = "serving_default"
+    request.model_spec.signature_name = DEFAULT_SIGNATURE
     request.inputs[EXAMPLES_INPUT].CopyFrom(tf.make_tensor_proto(examples, dtype=tf.string))
     response = stub.Predict(request, timeout=TIMEOUT_SECONDS)
     return tf.make_ndarray(response.outputs[PROBABILITY]).reshape(-1).tolist()

@@ -15,11 +15,11 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
-from mian.dataset_config import HISTORY_LENGTH_FEATURE, DatasetConfig
+from mian.dataset_config import DatasetConfig
 from mian.ingest.examples import to_example
+from mian.names import HISTORY_LENGTH_FEATURE, WARMUP_FILE
 from mian_keras.feature_spec import CATEGORICAL
 
-WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 # One request per batch size and signature: a single client, a small and a full server-side batch.
 BATCH_SIZES = (1, 8, 32)
 # When the examples claim to be from (any time will do: the time context is derived from it).

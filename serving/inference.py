@@ -15,12 +15,12 @@ import threading
 import numpy as np
 import tensorflow as tf
 
+from mian.names import DEFAULT_SIGNATURE
 from serving.batching import Batcher
 from serving.model_versions import LoadedVersion, ModelVersions, VersionNotFound
 from serving.tensors import InvalidInput
 
 log = logging.getLogger("mian.serving")
-DEFAULT_SIGNATURE = "serving_default"
 
 
 class RequestError(Exception):

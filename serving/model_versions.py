@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
+from mian.names import DEFAULT_SIGNATURE
 from mian.numbered_dirs import numbers_under
 from mian.warmup import read_warmup_requests
 from serving.tensors import request_inputs
@@ -52,7 +53,7 @@ def load_version(path: str, version: int) -> LoadedVersion:
     input_specs = {name: dict(fn.structured_input_signature[1]) for name, fn in signatures.items()}
     requests = read_warmup_requests(path)
     for request in requests:
-        name = request.model_spec.signature_name or "serving_default"
+        name = request.model_spec.signature_name or DEFAULT_SIGNATURE
         if name not in signatures:
             raise ValueError(f"{path}: a warm-up request names signature {name!r}, which it does not have")
         signatures[name](**request_inputs(request.inputs, input_specs[name]))

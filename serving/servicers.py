@@ -16,12 +16,10 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
+from mian.names import EXAMPLES_INPUT, PROBABILITY
 from serving.inference import Inference, RequestError
 from serving.model_versions import LoadedVersion
 from serving.tensors import InvalidInput, output_protos, request_inputs
-
-EXAMPLES_INPUT = "examples"
-PROBABILITY = "probability"
 
 
 def _aborts_on_request_errors(method):

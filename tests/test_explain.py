@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ import tensorflow as tf
 from PIL import Image
 
 from mian.explain import explain
+from mian.names import ATTENTION_NAMES_FILE
 from tests.model_helpers import REPO, push_model, raw_example, run_transform, serialized
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
@@ -56,3 +58,21 @@ def test_the_command_line_writes_both_files(exported):
         command, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": REPO}, timeout=300
     )
     assert len(json.load(open(str(temp / "cli.json")))) == 3 and os.path.getsize(out) > 0
+
+
+def test_the_item_and_history_features_are_the_ones_the_export_recorded(exported, tmp_path):
+    path, examples, _ = exported
+    cases = json.load(open(explain(path, examples, cases=6, out_png=str(tmp_path / "a.png"))))
+    assert [c["item_id"] for c in cases] == [f"i{n % 4}" for n in range(6)]
+    assert cases[3]["history"] == ["i1", "i2", "i3"]
+    # A dataset whose item column has another name: explain reads what the export wrote, not item_id.
+    renamed = str(tmp_path / "renamed")
+    shutil.copytree(path, renamed)
+    names_file = os.path.join(renamed, ATTENTION_NAMES_FILE)
+    written = json.load(open(names_file))
+    assert (written["item_feature"], written["history_feature"]) == ("item_id", "hist_item_id")
+    written.update(item_feature="category", history_feature="hist_category")
+    json.dump(written, open(names_file, "w"))
+    cases = json.load(open(explain(renamed, examples, cases=6, out_png=str(tmp_path / "b.png"))))
+    assert [c["item_id"] for c in cases] == [f"c{n % 3}" for n in range(6)]
+    assert cases[3]["history"] == ["c1", "c2", "c1"]

@@ -16,9 +16,9 @@ import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from mian.dataset_config import HISTORY_LENGTH_FEATURE
-from mian.export import ATTENTION_SIGNATURE, EXAMPLES_INPUT, PROBABILITY, RAW_SIGNATURE, raw_input_fields
+from mian.export import raw_input_fields
 from mian.local_run import run_pipeline
+from mian.names import ATTENTION_SIGNATURE, EXAMPLES_INPUT, HISTORY_LENGTH_FEATURE, PROBABILITY, RAW_SIGNATURE
 from mian.numbered_dirs import newest_numbered
 from mian.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig
 from mian.trainer import HPARAMS_FILE, load_trained_model

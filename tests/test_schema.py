@@ -6,9 +6,9 @@ import pytest
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx.utils import io_utils
 
-from mian.dataset_config import HISTORY_LENGTH_FEATURE, DatasetConfig
+from mian.dataset_config import DatasetConfig
 from mian.export import raw_input_fields
-from mian.ingest.examples import HISTORY_BUCKET_FEATURE, TIMESTAMP_FEATURE, USER_ID_FEATURE
+from mian.names import HISTORY_BUCKET_FEATURE, HISTORY_LENGTH_FEATURE, TIMESTAMP_FEATURE, USER_ID_FEATURE
 from mian.pipeline_config import SCHEMA_FILE, SCHEMA_ROOT
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

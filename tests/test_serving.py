@@ -26,8 +26,8 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from mian.dataset_config import HISTORY_LENGTH_FEATURE
-from mian.export import RAW_SIGNATURE, raw_input_fields
+from mian.export import raw_input_fields
+from mian.names import HISTORY_LENGTH_FEATURE, RAW_SIGNATURE
 from mian.warmup import BATCH_SIZES, read_warmup_requests, write_warmup_requests
 from mian_keras.feature_spec import NUMERICAL
 from serving.model_versions import load_version

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from mian.dataset_config import HISTORY_LENGTH_FEATURE, DatasetConfig
+from mian.dataset_config import DatasetConfig
 from mian.ingest.time_context import time_context
+from mian.names import (
+    HISTORY_BUCKET_FEATURE,
+    HISTORY_BUCKETS,
+    HISTORY_LENGTH_FEATURE,
+    LONGEST_HISTORY_BUCKET,
+    TIMESTAMP_FEATURE,
+    USER_ID_FEATURE,
+)
 from mian_keras.feature_spec import NUMERICAL
 
-# Features every example carries besides the model's inputs: who and when, for slicing and audits.
-USER_ID_FEATURE = "user_id"
 # The value of a clicked item's column that its item table lacks (its numerical twin gets 0.0).
 MISSING_IN_HISTORY = ""
-TIMESTAMP_FEATURE = "timestamp"
-# The history-length bucket each example is sliced by in evaluation: no history (the paper's inactive
-# users, section 4.4), short, medium and long histories.
-HISTORY_BUCKET_FEATURE = "hist_len_bucket"
-HISTORY_BUCKETS = ((0, "0"), (5, "1-5"), (20, "6-20"))
-LONGEST_HISTORY_BUCKET = ">20"
 
 
 def history_bucket(length: int) -> str:

@@ -1,0 +1,34 @@
+"""The names two or more modules share (as TFX's taxi template has features.py): the features ingestion
+writes besides a dataset's own columns, the serving SavedModel's signatures, inputs, outputs and extra
+files, and the metrics. Every module imports them from here; this module imports nothing.
+"""
+
+# Features of every example besides the dataset's columns.
+# A history feature is the item column's name after this prefix (hist_item_id, hist_category, ...).
+HISTORY_PREFIX = "hist_"
+# How many of a history's steps are real clicks.
+HISTORY_LENGTH_FEATURE = "hist_len"
+# The history-length bucket each example is sliced by in evaluation: no history (the paper's inactive
+# users, section 4.4), short, medium and long histories.
+HISTORY_BUCKET_FEATURE = "hist_len_bucket"
+HISTORY_BUCKETS = ((0, "0"), (5, "1-5"), (20, "6-20"))
+LONGEST_HISTORY_BUCKET = ">20"
+# Who and when, for slicing and audits.
+USER_ID_FEATURE = "user_id"
+TIMESTAMP_FEATURE = "timestamp"
+
+# The serving SavedModel (mian.export).
+DEFAULT_SIGNATURE = "serving_default"
+RAW_SIGNATURE = "serving_raw"
+ATTENTION_SIGNATURE = "attention"
+EXAMPLES_INPUT = "examples"
+PROBABILITY = "probability"
+# Beside saved_model.pb, where TF Serving ignores it: the names of GIM's representations (in the order
+# of the attention signature's gim_weights) and the item features the explanations read.
+ATTENTION_NAMES_FILE = "assets.extra/attention.json"
+# TF Serving's warm-up requests, replayed before a version serves (mian.warmup).
+WARMUP_FILE = "assets.extra/tf_serving_warmup_requests"
+
+# Metrics, as the Trainer, TFMA and the reports name them.
+AUC = "auc"
+LOGLOSS = "logloss"
