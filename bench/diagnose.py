@@ -27,16 +27,16 @@ import sys
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tensorflow_transform as tft  # noqa: E402
-import tf_keras as keras  # noqa: E402
-from quality import prepare, split_files  # noqa: E402  (bench/ is the script's directory)
+import numpy as np
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras as keras
+from quality import prepare, split_files
 
-from mian.pipeline_config import TrainingConfig  # noqa: E402
-from mian.trainer import HISTORY_FILE, train, transformed_dataset_fn  # noqa: E402
-from mian.transform import model_feature_spec  # noqa: E402
-from mian_keras import HParams  # noqa: E402
+from mian.pipeline_config import TrainingConfig
+from mian.trainer import HISTORY_FILE, train, transformed_dataset_fn
+from mian.transform import model_feature_spec
+from mian_keras import HParams
 
 PROBE_STEPS = (0, 10, 50, 100, 200)
 

@@ -18,12 +18,12 @@ import time
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow_transform as tft  # noqa: E402
-from quality import prepare, split_files  # noqa: E402  (bench/ is the script's directory)
+import tensorflow_transform as tft
+from quality import prepare, split_files
 
-from mian.trainer import transformed_dataset_fn  # noqa: E402
-from mian.transform import model_feature_spec  # noqa: E402
-from mian_keras import HParams, build_model, compile_model  # noqa: E402
+from mian.trainer import transformed_dataset_fn
+from mian.transform import model_feature_spec
+from mian_keras import HParams, build_model, compile_model
 
 
 def rate(dataset, step=None) -> float:

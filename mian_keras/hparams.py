@@ -122,9 +122,12 @@ class HParams:
 
     @classmethod
     def paper(cls, **changes) -> HParams:
-        """Section 4.3's settings, read literally: truncated-normal 0.02 for every weight, an MLP of 32
-        and 8, dropout 0.2, L2 1e-3 on every embedding lookup, GIM summing projected representations,
-        IBIM scoring each step additively, no positions, no cross layers, the output bias at 0."""
+        """Section 4.3's settings, read literally.
+
+        Truncated-normal 0.02 for every weight, an MLP of 32 and 8, dropout 0.2, L2 1e-3 on every
+        embedding lookup, GIM summing projected representations, IBIM scoring each step additively, no
+        positions, no cross layers, the output bias at 0.
+        """
         # Where the L2 of 1e-3 applies is not said: here on every embedding lookup, as DIN and DeepCTR
         # regularize CTR models; kernels get none (an L2 of 1e-3 on every kernel at the 0.02
         # initialization decays MIAN into a constant predictor: held-out AUC 0.5000 after 6 epochs).
@@ -149,8 +152,11 @@ class HParams:
         return dataclasses.replace(self, **changes)
 
     def initializer(self) -> dict:
-        """The embeddings' truncated-normal initializer as a config: every layer makes its own instance
-        from it, since one unseeded instance gives every layer it initializes the same values."""
+        """The embeddings' truncated-normal initializer, as a config.
+
+        Every layer makes its own instance from it, since one unseeded instance gives every layer it
+        initializes the same values.
+        """
         return keras.initializers.serialize(keras.initializers.TruncatedNormal(stddev=self.init_stddev))
 
     def kernel_initializer(self) -> dict:

@@ -1,5 +1,7 @@
-"""Parameter counts of a model, with the embedding tables apart (the paper's section 4.5 compares
-models by their parameters outside the embedding layer)."""
+"""Parameter counts of a model, with the embedding tables apart.
+
+The paper's section 4.5 compares models by their parameters outside the embedding layer.
+"""
 
 from __future__ import annotations
 

@@ -8,8 +8,11 @@ from mian_keras.hparams import HParams
 
 
 def compile_model(model: keras.Model, hp: HParams, jit_compile: bool = False) -> keras.Model:
-    """Adam with the hyperparameters' settings; binary cross-entropy computed from the logit, which is
-    Eq. 18 in its numerically stable form; AUC and logloss as the paper reports them."""
+    """Compile `model` for training: Adam, binary cross-entropy, AUC and logloss.
+
+    Adam takes the hyperparameters' settings; the cross-entropy is computed from the logit, Eq. 18 in
+    its numerically stable form; AUC and logloss are the metrics the paper reports.
+    """
     model.compile(
         optimizer=hp.optimizer(),
         loss=keras.losses.BinaryCrossentropy(from_logits=True),

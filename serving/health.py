@@ -32,6 +32,6 @@ class ModelHealth(health.HealthServicer):
         for service in SERVICES:
             self.set(service, status)
 
-    def Check(self, request, context):  # noqa: N802 (the gRPC method's name)
+    def Check(self, request, context):
         self._refresh()
         return super().Check(request, context)

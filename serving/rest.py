@@ -83,7 +83,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except (InvalidInput, ValueError, TypeError, KeyError) as error:
             self._reply(400, {"error": str(error)})
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if self.path == "/monitoring/prometheus/metrics":
             self._reply(
                 200,
@@ -106,7 +106,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
         self._handle(status)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         match = _MODEL_PATH.match(self.path)
         if not match or not match.group(3):
             self._reply(404, {"error": f"no such resource {self.path}"})

@@ -53,7 +53,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         self.inference = inference
 
     @_aborts_on_request_errors
-    def Predict(self, request, context):  # noqa: N802 (the gRPC method name)
+    def Predict(self, request, context):
         loaded = _resolve(self.inference, request.model_spec)
         signature = self.inference.signature(loaded, request.model_spec.signature_name)
         inputs = request_inputs(request.inputs, loaded.input_specs[signature])
@@ -65,7 +65,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         return response
 
     @_aborts_on_request_errors
-    def Classify(self, request, context):  # noqa: N802
+    def Classify(self, request, context):
         """The signature (serving_default) on the request's tf.Examples: class "1" is a click."""
         loaded = _resolve(self.inference, request.model_spec)
         signature = self.inference.signature(loaded, request.model_spec.signature_name)
@@ -86,7 +86,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         return response
 
     @_aborts_on_request_errors
-    def GetModelMetadata(self, request, context):  # noqa: N802
+    def GetModelMetadata(self, request, context):
         loaded = _resolve(self.inference, request.model_spec)
         if list(request.metadata_field) != ["signature_def"]:
             raise InvalidInput("metadata_field must be ['signature_def']")
@@ -107,7 +107,7 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         self.inference = inference
 
     @_aborts_on_request_errors
-    def GetModelStatus(self, request, context):  # noqa: N802
+    def GetModelStatus(self, request, context):
         response = get_model_status_pb2.GetModelStatusResponse()
         for version in model_status(self.inference, request.model_spec.name, _version(request.model_spec)):
             status = response.model_version_status.add()

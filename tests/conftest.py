@@ -5,10 +5,10 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import pytest  # noqa: E402
+import pytest
 
-from mian_keras.feature_spec import FeatureSpec, Field, SequenceField  # noqa: E402
-from mian_keras.hparams import HParams  # noqa: E402
+from mian_keras.feature_spec import FeatureSpec, Field, SequenceField
+from mian_keras.hparams import HParams
 
 
 def small_spec(sequence_length: int = 6) -> FeatureSpec:

@@ -38,7 +38,7 @@ def describe_anomalies(anomalies: ExampleAnomalies) -> list[str]:
 
 
 @component
-def AnomaliesGate(anomalies: InputArtifact[ExampleAnomalies]) -> None:  # noqa: N802 (a TFX component)
+def AnomaliesGate(anomalies: InputArtifact[ExampleAnomalies]) -> None:
     """Fails the run when ExampleValidator found any anomaly in any split."""
     lines = describe_anomalies(anomalies)
     if lines:

@@ -21,9 +21,9 @@ def masked_softmax(logits: tf.Tensor, valid: tf.Tensor | None) -> tf.Tensor:
 
 
 def tanh_attention(logits: tf.Tensor, valid: tf.Tensor | None = None, axis: int = -1) -> tf.Tensor:
-    """alpha = softmax(tanh(logits)) over `axis`, restricted to the `valid` entries (a mask that
-    broadcasts against `logits`).
+    """The attention weights alpha = softmax(tanh(logits)) over `axis`, on the `valid` entries only.
 
+    `valid` is a mask that broadcasts against `logits`.
     The score of MIAN's four attention modules (Eqs. 7-8, 10, 13, 15). tanh bounds the scores to
     [-1, 1], so exp() needs no shift; invalid entries get weight 0, and all weights are 0 where no
     entry is valid (a user without history).

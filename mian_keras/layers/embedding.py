@@ -66,7 +66,7 @@ class FeatureEmbedding(keras.layers.Layer):
         return outputs
 
     def _row_penalty(self, inputs) -> tf.Tensor:
-        """c * sum of ||V_r||^2 over the distinct non-padding rows r the batch looks up, per table."""
+        """The penalty c * sum of ||V_r||^2 over the distinct non-padding rows r a batch looks up."""
         ids = {name: [tf.reshape(inputs[name], [-1])] for name in self.tables}
         for seq in self.feature_spec.sequence_fields:
             if seq.twin in self.tables:

@@ -11,8 +11,9 @@ from mian_keras.layers.kernel_layer import KernelLayer
 
 @keras.utils.register_keras_serializable(package="mian")
 class LocalActivationUnit(KernelLayer):
-    """a_t = MLP([q, k_t, q - k_t, q * k_t]): a relevance score of each behavior k_t for the candidate q,
-    and the behaviors pooled by it, sum_t a_t k_t.
+    """DIN's local activation unit: behaviors k_t pooled by their relevance to the candidate q.
+
+    a_t = MLP([q, k_t, q - k_t, q * k_t]) scores each behavior; the output is sum_t a_t k_t.
 
     Scores at padded steps are 0. DIN uses the scores unnormalized, so that the pooled interest keeps
     the intensity of the user's interest (`normalize=False`); DIEN normalizes them with a softmax over

@@ -74,8 +74,10 @@ class TransformerBlock(KernelLayer):
         super().build(input_shape)
 
     def _matrices_kernel_args(self, rows: int, count: int) -> dict:
-        """A fused kernel initialized as the `count` [rows, n] matrices it fuses, side by side: a
-        fan-scaled initializer (Glorot) would otherwise count the fused axes into its fans."""
+        """A fused kernel initialized as the `count` [rows, n] matrices it fuses, side by side.
+
+        A fan-scaled initializer (Glorot) would otherwise count the fused axes into its fans.
+        """
 
         def init(shape, dtype=None):
             columns = math.prod(shape) // (rows * count)

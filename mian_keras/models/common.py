@@ -138,8 +138,11 @@ def mlp(hp: HParams, name: str = "mlp") -> MLP:
 
 
 def cross_layers(x0, layers: int, hp: HParams, name: str = "cross"):
-    """`layers` DCN-V2 crosses x_{l+1} = x_0 * (W x_l + b) + x_l (`tfrs.layers.dcn.Cross`, rank
-    `hp.cross_projection_dim`, full when None), named `name`_0, `name`_1, ...; x0 when `layers` is 0."""
+    """A stack of `layers` DCN-V2 crosses x_{l+1} = x_0 * (W x_l + b) + x_l on x0.
+
+    Each is a `tfrs.layers.dcn.Cross` of rank `hp.cross_projection_dim` (full when None), named
+    `name`_0, `name`_1, ...; with `layers` 0, x0 itself.
+    """
     crossed = x0
     for i in range(layers):
         crossed = tfrs.layers.dcn.Cross(
@@ -186,5 +189,6 @@ def stack_fields(x: EmbeddedInputs, model_name: str):
 
 
 def require_sequence(spec: FeatureSpec, model_name: str) -> None:
+    """Raise a ValueError naming `model_name` when `spec` has no behavior sequence."""
     if not spec.sequence_fields:
         raise ValueError(f"{model_name} models a behavior sequence, and the feature spec has none")

@@ -10,8 +10,10 @@ from mian_keras.models.common import concat, cross_layers, embed_inputs, logit_m
 
 
 def build_dcn_v2(spec: FeatureSpec, hp: HParams) -> keras.Model:
-    """`hp.cross_layers` DCN-V2 crosses x_{l+1} = x_0 * (W x_l + b) + x_l (rank `hp.cross_projection_dim`,
-    full when None) on the concatenated field embeddings, then the MLP (the paper's stacked structure).
+    """DCN-V2: cross layers on the concatenated field embeddings, then the MLP (its stacked structure).
+
+    `hp.cross_layers` crosses x_{l+1} = x_0 * (W x_l + b) + x_l, of rank `hp.cross_projection_dim`
+    (full when None).
 
     The behavior sequence enters as a bag: the mean of its clicked items.
     """

@@ -1,5 +1,7 @@
-"""DLRM-style dot interaction (Naumov et al. 2019), from TF Recommenders' layer: a baseline beyond
-Table 2."""
+"""DLRM-style dot interaction (Naumov et al. 2019), from TF Recommenders' layer.
+
+A baseline beyond Table 2.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +15,11 @@ from mian_keras.models.common import concat, embed_inputs, logit_model, mlp, sta
 
 
 def build_dlrm(spec: FeatureSpec, hp: HParams) -> keras.Model:
-    """The numerical fields through a bottom layer to the embedding width, the pairwise dot products of
+    """DLRM: pairwise dot products of the field embeddings, then the MLP.
+
+    The numerical fields go through a bottom layer to the embedding width; the pairwise dot products of
     that vector and every categorical field's embedding (`tfrs.layers.feature_interaction.
-    DotInteraction`), and the MLP on the products beside the dense vector.
+    DotInteraction`) and the dense vector feed the MLP.
 
     The behavior sequence enters as a bag: the mean of its clicked items.
     """

@@ -10,6 +10,9 @@ from mian_keras.models.common import linear_logit, logit_model
 
 
 def build_lr(spec: FeatureSpec, hp: HParams) -> keras.Model:
-    """logit = sum_j w_j x_j + b over one-hot categorical fields, numerical fields and the clicked items."""
+    """Logistic regression: sum_j w_j x_j + b over the one-hot categorical and the numerical fields.
+
+    The clicked items enter as the mean of their weights.
+    """
     inputs = spec.build_inputs()
     return logit_model(inputs, hp, "lr", logits=[linear_logit(inputs, spec, hp, with_bias=True)])
