@@ -32,6 +32,7 @@ test: lint $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 unit: $(INSTALLED)
 	$(PYTEST) -m "not e2e"

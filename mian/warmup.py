@@ -31,7 +31,7 @@ def warmup_rows(tft_output: tft.TFTransformOutput, config: DatasetConfig, count:
     frequent value (cycling), and a history of the k most frequent items (up to the history length)."""
 
     def values(columns: dict, k: int) -> dict:
-        row = {}
+        row: dict[str, str | float] = {}
         for column, kind in columns.items():
             if kind == CATEGORICAL:
                 vocabulary = tft_output.vocabulary_by_name(column)

@@ -156,7 +156,7 @@ class FeatureSpec:
         Categorical ids are int64 (as TF Transform's vocabularies emit them), numerical values float32.
         A sequence input has T steps.
         """
-        signature = {}
+        signature: dict[str, tuple[tuple[int, ...], str]] = {}
         for f in self.scalar_fields():
             signature[f.name] = ((), "int64" if f.is_categorical else "float32")
         for seq in self.sequence_fields:

@@ -96,4 +96,7 @@ class FeatureEmbedding(keras.layers.Layer):
 
 def behavior_mask(inputs: dict, spec: FeatureSpec) -> tf.Tensor:
     """[batch, T] boolean: True at the behavior steps that hold a click, False at padding (id 0)."""
-    return tf.not_equal(inputs[spec.mask_field.name], PADDING_ID)
+    mask = spec.mask_field
+    if mask is None:
+        raise ValueError("the feature spec has no categorical behavior field to mask the padding by")
+    return tf.not_equal(inputs[mask.name], PADDING_ID)
