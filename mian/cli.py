@@ -136,12 +136,10 @@ def _init(args: argparse.Namespace, terminal) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
+def _pipeline_config(args: argparse.Namespace):
+    """The pipeline config of --config with the data and training options of `run` and `train-worker`."""
     import dataclasses
-    import tempfile
 
-    from mian.library_logs import output_to, send_stderr_to
-    from mian.local_run import run_pipeline
     from mian.pipeline_config import PipelineConfig, default_config_path
 
     config = PipelineConfig.load(args.config or default_config_path())
@@ -151,12 +149,6 @@ def _run(args: argparse.Namespace) -> int:
         changes.update(data_dir=args.data, synthetic_data=None)
     if args.dataset_config:
         changes["dataset_config"] = args.dataset_config
-    if args.schema:
-        changes["schema"] = args.schema
-    if args.output_root:
-        changes["output_root"] = args.output_root
-    if args.pipeline_name:
-        changes["pipeline_name"] = args.pipeline_name
     training = {}
     if args.model:
         training["model"] = args.model
@@ -166,6 +158,40 @@ def _run(args: argparse.Namespace) -> int:
         training["epochs"] = args.epochs
     if training:
         changes["training"] = dataclasses.replace(config.training, **training)
+    return config.replace(**changes)
+
+
+def _add_config_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--config", help="pipeline config YAML (default: configs/pipeline.yaml)")
+    command.add_argument("--data", help="directory of your raw tables (instead of the synthetic data)")
+    command.add_argument("--dataset-config", help="dataset config (default: DATA/dataset.yaml)")
+    command.add_argument("--model", help="model name from the registry (default: mian)")
+    command.add_argument("--hparams", help="JSON of HParams overrides")
+    command.add_argument("--epochs", type=int, help="maximum training epochs")
+
+
+def _train_worker(args: argparse.Namespace) -> int:
+    from mian.train_worker import train_worker
+
+    train_worker(_pipeline_config(args), args.transform_graph, args.transformed_examples, args.run_dir,
+                 args.serving_dir)  # fmt: skip
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from mian.library_logs import output_to, send_stderr_to
+    from mian.local_run import run_pipeline
+
+    config = _pipeline_config(args)
+    changes = {}
+    if args.schema:
+        changes["schema"] = args.schema
+    if args.output_root:
+        changes["output_root"] = args.output_root
+    if args.pipeline_name:
+        changes["pipeline_name"] = args.pipeline_name
     config = config.replace(**changes)
     # Checking the inputs imports TensorFlow, which talks: into a log that the run's log then starts with.
     earlier_log = tempfile.mkstemp(prefix="mian-run-", suffix=".log")[1]
@@ -318,16 +344,27 @@ def build_parser() -> argparse.ArgumentParser:
         "test metrics overall and per slice, the gate's decision and the pushed model's path. Exits 0 "
         "when a model was pushed.",
     )
-    run.add_argument("--config", help="pipeline config YAML (default: configs/pipeline.yaml)")
-    run.add_argument("--data", help="directory of your raw tables (instead of the synthetic data)")
-    run.add_argument("--dataset-config", help="dataset config (default: DATA/dataset.yaml)")
+    _add_config_options(run)
     run.add_argument("--schema", help="curated schema.pbtxt (default: schema/<dataset name>/)")
-    run.add_argument("--model", help="model name from the registry (default: mian)")
-    run.add_argument("--hparams", help="JSON of HParams overrides")
-    run.add_argument("--epochs", type=int, help="maximum training epochs")
     run.add_argument("--output-root", help="where artifacts, metadata, logs and served models go")
     run.add_argument("--pipeline-name", help="pipeline name (one MLMD history and cache per name)")
     run.set_defaults(handler=_run)
+
+    worker = commands.add_parser(
+        "train-worker",
+        help="one worker of a (multi-worker) training job on a pipeline's Transform output",
+        description="Trains as the pipeline's Trainer does (its run_fn) on TRANSFORMED_EXAMPLES "
+        "(Split-train/, Split-eval/) and TRANSFORM_GRAPH. With TF_CONFIG naming a cluster of several "
+        "tasks, every worker runs this command and they train together under "
+        "MultiWorkerMirroredStrategy; the chief writes RUN_DIR and the serving SavedModel to "
+        "SERVING_DIR. Training resumes from RUN_DIR/backup when a job is started again.",
+    )
+    _add_config_options(worker)
+    worker.add_argument("--transform-graph", required=True, help="the Transform's transform_graph output")
+    worker.add_argument("--transformed-examples", required=True, help="the Transform's transformed_examples")
+    worker.add_argument("--run-dir", required=True, help="weights, history, TensorBoard logs and backups")
+    worker.add_argument("--serving-dir", required=True, help="where the serving SavedModel is written")
+    worker.set_defaults(handler=_train_worker)
 
     serve = commands.add_parser(
         "serve",

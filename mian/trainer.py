@@ -1,4 +1,9 @@
-"""The Trainer's run_fn: a registry model trained under MirroredStrategy on Transform's output.
+"""The Trainer's run_fn: a registry model trained under a distribution strategy on Transform's output.
+
+One process trains under MirroredStrategy over its devices; when TF_CONFIG names a cluster of more
+than one task (a Vertex AI or Kubeflow worker pool, a Kubernetes job: see `mian train-worker`), every
+worker runs this same code under MultiWorkerMirroredStrategy, each reading its shard of the batches,
+and only the chief keeps what is written (the others write to scratch directories they delete).
 
 The model is chosen by name (`mian`, `din`, ... see mian_keras.MODELS), built and compiled inside the
 strategy's scope, fed from tf.data with prefetch, stopped early on the eval split's AUC (keeping the
@@ -10,10 +15,13 @@ them); the SavedModel for serving is written by mian.export.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 
 import tensorflow as tf
@@ -45,14 +53,53 @@ def trainer_custom_config(transform_config: dict, training: TrainingConfig, back
     return {**transform_config, TRAINING_KEY: dataclasses.asdict(training), BACKUP_ROOT_KEY: backup_root}
 
 
-def distribution_strategy() -> tf.distribute.MirroredStrategy:
-    """Mirrored over every GPU, or else over every logical CPU device (one, unless the CPU was split)."""
+def distribution_strategy() -> tf.distribute.Strategy:
+    """MultiWorkerMirroredStrategy when TF_CONFIG names more than one task; else Mirrored over every
+    GPU, or else over every logical CPU device (one, unless the CPU was split).
+
+    A multi-worker strategy must exist before TensorFlow runs anything: make it first."""
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    if sum(len(tasks) for tasks in cluster.values()) > 1:
+        return tf.distribute.MultiWorkerMirroredStrategy()
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     return tf.distribute.MirroredStrategy(devices=[d.name for d in devices])
 
 
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """True but on the non-chief workers of a multi-worker job (the chief: task "chief", or worker 0
+    of a cluster without one)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    return (
+        resolver.task_type == "worker"
+        and resolver.task_id == 0
+        and "chief" not in resolver.cluster_spec().jobs
+    )
+
+
+@contextlib.contextmanager
+def chief_keeps(path: str, strategy: tf.distribute.Strategy):
+    """`path` on the chief; a scratch directory, deleted afterwards, on the other workers.
+
+    Every worker of a multi-worker job must take part in saving (the variables' values are gathered by
+    collective ops), and only one copy is wanted.
+    """
+    if is_chief(strategy):
+        yield path
+        return
+    scratch = tempfile.mkdtemp(prefix="mian-worker-")
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def run_fn(fn_args) -> None:
     """TFX Trainer entry point (see pipeline/module_file.py)."""
+    strategy = distribution_strategy()
     config = fn_args.custom_config
     training = TrainingConfig(**config[TRAINING_KEY])
     if fn_args.hyperparameters:  # the Tuner's best trial overrides the configured values
@@ -78,9 +125,11 @@ def run_fn(fn_args) -> None:
         dataset_fn(fn_args.eval_files),
         fn_args.model_run_dir,
         backup_dir,
+        strategy,
     )
     dataset = DatasetConfig.from_json(config[DATASET_CONFIG_KEY])
-    export_serving_model(model, tft_output, dataset, fn_args.serving_model_dir)
+    with chief_keeps(fn_args.serving_model_dir, strategy) as serving_dir:
+        export_serving_model(model, tft_output, dataset, serving_dir)
 
 
 def tuned(hyperparameters: dict) -> dict:
@@ -141,35 +190,45 @@ def train(
         model = build_model(training.model, spec, hp)
         compile_model(model, hp)
     repeat = training.steps_per_epoch is not None
-    history = model.fit(
-        train_data(global_batch, None if repeat else 1),
-        validation_data=eval_data(global_batch, 1),
-        epochs=training.epochs,
-        steps_per_epoch=training.steps_per_epoch,
-        callbacks=[
-            # Before EarlyStopping and History, which read the epoch's logs it adds to.
-            EpochTimer(),
-            keras.callbacks.EarlyStopping(
-                monitor="val_auc", mode="max", patience=training.patience, restore_best_weights=True
-            ),
-            keras.callbacks.TensorBoard(log_dir=os.path.join(run_dir, "tensorboard")),
-            keras.callbacks.BackupAndRestore(backup_dir),
-            *callbacks,
-        ],
-        verbose=2,
-    )
-    model.save_weights(os.path.join(run_dir, WEIGHTS))
-    _write_json(os.path.join(run_dir, SPEC_FILE), spec.to_dict())
-    _write_json(os.path.join(run_dir, HPARAMS_FILE), {"model": training.model, **hparams})
-    _write_json(
-        os.path.join(run_dir, HISTORY_FILE),
-        {
-            "replicas": strategy.num_replicas_in_sync,
-            "global_batch_size": global_batch,
-            "epochs": {k: [float(v) for v in values] for k, values in history.history.items()},
-        },
-    )
+    with chief_keeps(run_dir, strategy) as run_dir:
+        history = model.fit(
+            _batch_sharded(train_data(global_batch, None if repeat else 1)),
+            validation_data=_batch_sharded(eval_data(global_batch, 1)),
+            epochs=training.epochs,
+            steps_per_epoch=training.steps_per_epoch,
+            callbacks=[
+                # Before EarlyStopping and History, which read the epoch's logs it adds to.
+                EpochTimer(),
+                keras.callbacks.EarlyStopping(
+                    monitor="val_auc", mode="max", patience=training.patience, restore_best_weights=True
+                ),
+                keras.callbacks.TensorBoard(log_dir=os.path.join(run_dir, "tensorboard")),
+                # Each worker of a multi-worker job backs up to its own subdirectory (Keras does it).
+                keras.callbacks.BackupAndRestore(backup_dir),
+                *callbacks,
+            ],
+            verbose=2,
+        )
+        model.save_weights(os.path.join(run_dir, WEIGHTS))
+        _write_json(os.path.join(run_dir, SPEC_FILE), spec.to_dict())
+        _write_json(os.path.join(run_dir, HPARAMS_FILE), {"model": training.model, **hparams})
+        _write_json(
+            os.path.join(run_dir, HISTORY_FILE),
+            {
+                "replicas": strategy.num_replicas_in_sync,
+                "global_batch_size": global_batch,
+                "epochs": {k: [float(v) for v in values] for k, values in history.history.items()},
+            },
+        )
     return model
+
+
+def _batch_sharded(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """Workers of a multi-worker job each read every n-th batch (the Transform output may be one file,
+    which cannot be split by file); a single worker reads them all."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
 
 
 def click_rate(train_data: DatasetFn, max_rows: int = 200_000) -> float:

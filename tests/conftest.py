@@ -1,5 +1,6 @@
 """Test set-up: the Keras 2 API (tf-keras) must be chosen before TensorFlow is imported."""
 
+import collections
 import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -37,10 +38,11 @@ def small_spec(sequence_length: int = 6) -> FeatureSpec:
 
 
 def pytest_collection_modifyitems(items):
-    """Files with end-to-end tests first: `make test` hands whole files to its two workers in this
-    order, and starting the longest first keeps one worker from finishing alone with a pipeline run."""
-    slow_files = {item.path for item in items if item.get_closest_marker("e2e")}
-    items.sort(key=lambda item: item.path not in slow_files)
+    """The files with the most end-to-end tests first: `make test` hands whole files to its two workers
+    in this order, and starting the longest first (the pipeline's) keeps one worker from finishing
+    alone with it while the other waits."""
+    end_to_end = collections.Counter(item.path for item in items if item.get_closest_marker("e2e"))
+    items.sort(key=lambda item: -end_to_end[item.path])
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,9 @@
 """The deployment files parse as what TF Serving, Kubernetes and `mian serve` read."""
 
+import json
 import os
+import shlex
+import subprocess
 
 import yaml
 from google.protobuf import text_format
@@ -50,3 +53,28 @@ def test_mian_serve_manifest_runs_a_valid_command_and_probes_grpc_health():
     assert args.model_base in mounts
     ports = {p["name"]: p["targetPort"] for p in documents["Service"]["spec"]["ports"]}
     assert ports == {"grpc": args.port, "http": args.rest_port}
+
+
+def test_training_job_runs_mian_train_worker_with_a_tf_config_per_pod():
+    with open(os.path.join(DEPLOY, "train-workers.yaml")) as f:
+        documents = {d["kind"]: d for d in yaml.safe_load_all(f)}
+    job = documents["Job"]["spec"]
+    (container,) = job["template"]["spec"]["containers"]
+    workers = int({e["name"]: e["value"] for e in container["env"]}["WORKERS"])
+    assert job["completionMode"] == "Indexed" and job["completions"] == job["parallelism"] == workers
+    script = container["args"][0]
+    command = shlex.split(script.splitlines()[-1])
+    assert command[:3] == ["exec", "mian", "train-worker"]
+    build_parser().parse_args(command[2:])  # mian's own parser accepts the arguments
+    # The script's TF_CONFIG, for the pod of index 1: every worker's address and its own task.
+    env = {**os.environ, "WORKERS": str(workers), "JOB_COMPLETION_INDEX": "1"}
+    shown = subprocess.run(["sh", "-c", "\n".join(script.splitlines()[:-1]) + '\necho "$TF_CONFIG"'],
+                           env=env, capture_output=True, text=True, check=True).stdout  # fmt: skip
+    tf_config = json.loads(shown)
+    service = documents["Service"]["metadata"]["name"]
+    port = documents["Service"]["spec"]["ports"][0]["port"]
+    assert tf_config == {
+        "cluster": {"worker": [f"mian-train-{i}.{service}:{port}" for i in range(workers)]},
+        "task": {"type": "worker", "index": 1},
+    }
+    assert job["template"]["spec"]["subdomain"] == service

@@ -10,23 +10,29 @@ import glob
 import io
 import json
 import os
+import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
+import tf_keras as keras
 
 from mian.export import raw_input_fields
 from mian.local_run import run_pipeline
 from mian.names import ATTENTION_SIGNATURE, EXAMPLES_INPUT, HISTORY_LENGTH_FEATURE, PROBABILITY, RAW_SIGNATURE
 from mian.numbered_dirs import newest_numbered
 from mian.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig
-from mian.trainer import HPARAMS_FILE, load_trained_model
+from mian.trainer import HISTORY_FILE, HPARAMS_FILE, load_trained_model
 from mian_keras.feature_spec import NUMERICAL
 from pipeline.mian_pipeline import COMPONENTS, TUNER
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
 pytestmark = pytest.mark.e2e
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 TRAINING = TrainingConfig(epochs=4, batch_size=128, patience=1, hparams={"learning_rate": 0.005})
 # A 2-trial search whose choices the configured learning rate is not among: the Trainer's value shows
@@ -247,3 +253,65 @@ def _rewrite(path, column: str, change) -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_two_workers_train_on_the_transform_output_like_one(first_run, tmp_path):
+    """`mian train-worker` as a job of two worker processes on localhost (TF_CONFIG), against one
+    process alone: both workers in one job (2 replicas), the same test AUC within 0.01, one export."""
+    config, _, _ = first_run
+    transform_graph = newest_numbered(os.path.join(config.pipeline_root, "Transform", "transform_graph"))
+    examples = newest_numbered(os.path.join(config.pipeline_root, "Transform", "transformed_examples"))
+    command = [sys.executable, "-m", "mian.cli", "train-worker", "--data", config.data_dir, "--model", "lr"]
+    command += ["--epochs", "10", "--hparams", '{"learning_rate": 0.05}']
+    command += ["--transform-graph", transform_graph, "--transformed-examples", examples]
+    env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("TF_CONFIG", None)
+    cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
+    jobs = {"one": [(dict(env), tmp_path / "one")]}
+    jobs["two"] = [
+        (
+            {**env, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})},
+            tmp_path / "two",
+        )  # fmt: skip
+        for i in range(2)
+    ]
+    processes = [
+        subprocess.Popen(
+            [*command, "--run-dir", str(out / "run"), "--serving-dir", str(out / "serving")],
+            env=worker_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for runs in jobs.values()
+        for worker_env, out in runs
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, stderr[-4000:]
+
+    tft_output = tft.TFTransformOutput(transform_graph)
+    test_files = glob.glob(os.path.join(examples, "Split-test", "*.gz"))
+    records = tf.data.TFRecordDataset(test_files, compression_type="GZIP").batch(100_000).get_single_element()
+    features = tf.io.parse_example(records, tft_output.transformed_feature_spec())
+    labels = features[config.dataset().label]
+    aucs = {}
+    for name in jobs:
+        with open(tmp_path / name / "run" / HISTORY_FILE) as f:
+            assert json.load(f)["replicas"] == len(jobs[name])
+        model = load_trained_model(str(tmp_path / name / "run"))
+        auc = keras.metrics.AUC(from_logits=True)
+        auc.update_state(labels, model({k: features[k] for k in model.input}, training=False))
+        aucs[name] = float(auc.result())
+        assert os.path.exists(tmp_path / name / "serving" / "saved_model.pb")
+    assert aucs["one"] > 0.6 and abs(aucs["two"] - aucs["one"]) <= 0.01, aucs
