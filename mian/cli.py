@@ -156,6 +156,8 @@ def _pipeline_config(args: argparse.Namespace):
         training["hparams"] = json.loads(args.hparams)
     if args.epochs:
         training["epochs"] = args.epochs
+    if args.seed is not None:
+        training["seed"] = args.seed
     if training:
         changes["training"] = dataclasses.replace(config.training, **training)
     return config.replace(**changes)
@@ -168,6 +170,7 @@ def _add_config_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--model", help="model name from the registry (default: mian)")
     command.add_argument("--hparams", help="JSON of HParams overrides")
     command.add_argument("--epochs", type=int, help="maximum training epochs")
+    command.add_argument("--seed", type=int, help="fixes initial weights, dropout and batch order")
 
 
 def _train_worker(args: argparse.Namespace) -> int:

@@ -42,6 +42,8 @@ class TrainingConfig:
 
     Training runs `epochs` passes over the train split (or `steps_per_epoch` steps each, when set), and
     stops early when the eval AUC has not improved for `patience` epochs, keeping the best weights.
+    `seed` fixes the initial weights, the dropout masks and the order of the batches (None: new ones
+    each run).
     """
 
     model: str = "mian"
@@ -50,6 +52,7 @@ class TrainingConfig:
     batch_size: int = 256
     patience: int = 2
     steps_per_epoch: int | None = None
+    seed: int | None = None
 
     def __post_init__(self):
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 0:

@@ -110,14 +110,21 @@ def run_fn(fn_args) -> None:
     spec = model_feature_spec(tft_output, config)
     schema = tft_output.transformed_metadata.schema
 
-    def dataset_fn(files: list[str]) -> DatasetFn:
-        return transformed_dataset_fn(files, schema, spec.label, fn_args.data_accessor)
-
     # A killed Trainer run again sees the same inputs and settings, hence the same backup directory.
     key = json.dumps(
         [fn_args.transform_output, fn_args.train_files, dataclasses.asdict(training)], sort_keys=True
     )
-    backup_dir = os.path.join(config[BACKUP_ROOT_KEY], hashlib.sha256(key.encode()).hexdigest()[:16])
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    backup_dir = os.path.join(config[BACKUP_ROOT_KEY], digest[:16])
+    # Every worker of a multi-worker job must shuffle alike (each takes its share of the same batches):
+    # without a configured seed, one drawn from what they share.
+    shuffle_seed = training.seed if training.seed is not None else int(digest[:8], 16)
+    if training.seed is not None:
+        keras.utils.set_random_seed(training.seed)
+
+    def dataset_fn(files: list[str]) -> DatasetFn:
+        return transformed_dataset_fn(files, schema, spec.label, fn_args.data_accessor, shuffle_seed)
+
     model = train(
         spec,
         training,
@@ -139,7 +146,9 @@ def tuned(hyperparameters: dict) -> dict:
     return dict(kt.HyperParameters.from_config(hyperparameters).values)
 
 
-def transformed_dataset_fn(files: list[str], schema, label: str, data_accessor=None) -> DatasetFn:
+def transformed_dataset_fn(
+    files: list[str], schema, label: str, data_accessor=None, shuffle_seed: int | None = None
+) -> DatasetFn:
     """Batches of (features, label [batch, 1]) from Transform's output files, with prefetch.
 
     Inside TFX the Trainer's data accessor reads them; outside (the benchmarks), TFXIO's
@@ -148,7 +157,11 @@ def transformed_dataset_fn(files: list[str], schema, label: str, data_accessor=N
 
     def make(batch_size: int, epochs: int | None) -> tf.data.Dataset:
         options = tfxio.TensorFlowDatasetOptions(
-            batch_size=batch_size, label_key=label, num_epochs=epochs, shuffle=epochs != 1
+            batch_size=batch_size,
+            label_key=label,
+            num_epochs=epochs,
+            shuffle=epochs != 1,
+            shuffle_seed=shuffle_seed,
         )
         if data_accessor is not None:
             dataset = data_accessor.tf_dataset_factory(files, options, schema)
