@@ -13,6 +13,7 @@ HISTORY_LENGTH_FEATURE = "hist_len"
 HISTORY_BUCKET_FEATURE = "hist_len_bucket"
 HISTORY_BUCKETS = ((0, "0"), (5, "1-5"), (20, "6-20"))
 LONGEST_HISTORY_BUCKET = ">20"
+HISTORY_BUCKET_NAMES = (*(name for _, name in HISTORY_BUCKETS), LONGEST_HISTORY_BUCKET)
 # Who and when, for slicing and audits.
 USER_ID_FEATURE = "user_id"
 TIMESTAMP_FEATURE = "timestamp"

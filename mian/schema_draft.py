@@ -29,9 +29,8 @@ from mian.ingest.run import examples_dir, run_to_directory
 from mian.ingest.time_context import DERIVED_VALUES
 from mian.names import (
     HISTORY_BUCKET_FEATURE,
-    HISTORY_BUCKETS,
+    HISTORY_BUCKET_NAMES,
     HISTORY_LENGTH_FEATURE,
-    LONGEST_HISTORY_BUCKET,
     TIMESTAMP_FEATURE,
     USER_ID_FEATURE,
 )
@@ -126,7 +125,7 @@ def _always_one(config: DatasetConfig) -> set:
 def _every_value(name: str) -> list[str]:
     """Every value a derived context field or the history bucket can take."""
     if name == HISTORY_BUCKET_FEATURE:
-        return [bucket for _, bucket in HISTORY_BUCKETS] + [LONGEST_HISTORY_BUCKET]
+        return list(HISTORY_BUCKET_NAMES)
     return list(DERIVED_VALUES[name])
 
 
