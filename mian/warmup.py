@@ -26,46 +26,49 @@ BATCH_SIZES = (1, 8, 32)
 WARMUP_TIMESTAMP = 1_700_000_000
 
 
-def warmup_rows(tft_output: tft.TFTransformOutput, config: DatasetConfig, count: int) -> list[dict]:
-    """`count` impressions (ingestion's form) of vocabulary values: row k takes each field's k-th most
-    frequent value (cycling), and a history of the k most frequent items (up to the history length)."""
+def warmup_examples(tft_output: tft.TFTransformOutput, config: DatasetConfig, count: int) -> list:
+    """`count` tf.Examples as ingestion writes them, of vocabulary values: example k takes each field's
+    k-th most frequent value (cycling), and a history of the k most frequent items (up to the history
+    length). The first n of them are the examples of `count` n."""
+    vocabularies = {
+        column: tft_output.vocabulary_by_name(column)
+        for columns in (config.item_columns, config.user_columns, config.context_columns)
+        for column, kind in columns.items()
+        if kind == CATEGORICAL
+    }
 
     def values(columns: dict, k: int) -> dict:
         row: dict[str, str | float] = {}
         for column, kind in columns.items():
             if kind == CATEGORICAL:
-                vocabulary = tft_output.vocabulary_by_name(column)
+                vocabulary = vocabularies[column]
                 row[column] = vocabulary[k % len(vocabulary)].decode() if vocabulary else ""
             else:
                 row[column] = 1.0
         return row
 
-    rows = []
+    examples = []
     for k in range(count):
         item = values(config.item_columns, k)
+        impression = {
+            "item_id": item[config.item_id],
+            "item": item,
+            "user": values(config.user_columns, k),
+            "context": values(config.context_columns, k),
+            "ts": WARMUP_TIMESTAMP + 3600 * k,
+            "label": 0,
+            "user_id": f"warmup{k}",
+        }
         history = [
             {"values": values(config.item_columns, step)} for step in range(min(k, config.history_length))
         ]
-        rows.append(
-            {
-                "impression": {
-                    "item_id": item[config.item_id],
-                    "item": item,
-                    "user": values(config.user_columns, k),
-                    "context": values(config.context_columns, k),
-                    "ts": WARMUP_TIMESTAMP + 3600 * k,
-                    "label": 0,
-                    "user_id": f"warmup{k}",
-                },
-                "history": history,
-            }
-        )
-    return rows
+        examples.append(to_example(impression, history, config))
+    return examples
 
 
-def _raw_tensors(rows: list[dict], config: DatasetConfig, raw_fields: dict[str, str]) -> dict:
-    """The `serving_raw` inputs of `rows`: [batch] scalars, [batch, steps] histories, their lengths."""
-    parsed = [to_example(r["impression"], r["history"], config).features.feature for r in rows]
+def _raw_tensors(examples: list, config: DatasetConfig, raw_fields: dict[str, str]) -> dict:
+    """The `serving_raw` inputs of `examples`: [batch] scalars, [batch, steps] histories, their lengths."""
+    parsed = [e.features.feature for e in examples]
     histories = {config.history_feature(c) for c in config.history_columns}
     tensors = {}
     for name, kind in raw_fields.items():
@@ -80,7 +83,7 @@ def _raw_tensors(rows: list[dict], config: DatasetConfig, raw_fields: dict[str, 
         else:
             lists = [v[0] for v in lists]
         tensors[name] = tf.make_tensor_proto(lists, dtype=tf.string if kind == CATEGORICAL else tf.float32)
-    lengths = [len(r["history"]) for r in rows]
+    lengths = [f[HISTORY_LENGTH_FEATURE].int64_list.value[0] for f in parsed]
     tensors[HISTORY_LENGTH_FEATURE] = tf.make_tensor_proto(lengths, dtype=tf.int64)
     return tensors
 
@@ -93,19 +96,20 @@ def warmup_requests(
 ) -> list[predict_pb2.PredictRequest]:
     """One request per batch size for each signature: `example_signatures` {signature: input} take
     serialized tf.Examples, `raw_signatures` {signature: {raw feature: kind}} named raw tensors."""
+    all_examples = warmup_examples(tft_output, config, max(BATCH_SIZES))
     requests = []
     for size in BATCH_SIZES:
-        rows = warmup_rows(tft_output, config, size)
-        examples = [to_example(r["impression"], r["history"], config).SerializeToString() for r in rows]
+        examples = all_examples[:size]
+        serialized = [e.SerializeToString() for e in examples]
         for signature, input_name in example_signatures.items():
             request = predict_pb2.PredictRequest()
             request.model_spec.signature_name = signature
-            request.inputs[input_name].CopyFrom(tf.make_tensor_proto(examples, dtype=tf.string))
+            request.inputs[input_name].CopyFrom(tf.make_tensor_proto(serialized, dtype=tf.string))
             requests.append(request)
         for signature, raw_fields in raw_signatures.items():
             request = predict_pb2.PredictRequest()
             request.model_spec.signature_name = signature
-            for name, proto in _raw_tensors(rows, config, raw_fields).items():
+            for name, proto in _raw_tensors(examples, config, raw_fields).items():
                 request.inputs[name].CopyFrom(proto)
             requests.append(request)
     return requests
@@ -119,14 +123,3 @@ def write_warmup_requests(export_dir: str, requests: list[predict_pb2.PredictReq
             log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
             writer.write(log.SerializeToString())
     return path
-
-
-def read_warmup_requests(saved_model_dir: str) -> list[predict_pb2.PredictRequest]:
-    """The PredictRequests of a SavedModel's warm-up file; none when it has no such file."""
-    path = os.path.join(saved_model_dir, WARMUP_FILE)
-    if not tf.io.gfile.exists(path):
-        return []
-    return [
-        prediction_log_pb2.PredictionLog.FromString(record.numpy()).predict_log.request
-        for record in tf.data.TFRecordDataset(path)
-    ]

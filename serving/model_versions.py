@@ -2,7 +2,7 @@
 
 A poller looks for new numeric version directories. A new version is loaded with
 `tf.saved_model.load` (no project code) and warmed up, off to the side, by replaying the requests of
-its TF Serving warm-up file (mian.warmup), or without one by calling each signature once on blanks;
+its TF Serving warm-up file (written by mian.warmup), or without one by calling each signature once on blanks;
 only then is it swapped in, atomically. A request holds the LoadedVersion it started with, so
 in-flight requests finish on their version. A version that fails to load or warm up is logged and
 skipped (tried again only if its files change) while the current one keeps serving. So is a version
@@ -20,10 +20,10 @@ import threading
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
-from mian.names import DEFAULT_SIGNATURE
+from mian.names import DEFAULT_SIGNATURE, WARMUP_FILE
 from mian.numbered_dirs import numbers_under
-from mian.warmup import read_warmup_requests
 from serving.tensors import request_inputs
 
 log = logging.getLogger("mian.serving")
@@ -64,6 +64,18 @@ def load_version(path: str, version: int) -> LoadedVersion:
         saved = saved_model_pb2.SavedModel.FromString(f.read())
     defs = {k: v for k, v in saved.meta_graphs[0].signature_def.items() if k not in INTERNAL_SIGNATURES}
     return LoadedVersion(version, model, signatures, input_specs, defs)
+
+
+def read_warmup_requests(saved_model_dir: str) -> list[predict_pb2.PredictRequest]:
+    """The PredictRequests of a SavedModel's TF Serving warm-up file (mian.warmup writes it); none when
+    it has no such file."""
+    path = os.path.join(saved_model_dir, WARMUP_FILE)
+    if not tf.io.gfile.exists(path):
+        return []
+    return [
+        prediction_log_pb2.PredictionLog.FromString(record.numpy()).predict_log.request
+        for record in tf.data.TFRecordDataset(path)
+    ]
 
 
 def warmup_inputs(specs: dict) -> dict:

@@ -28,9 +28,9 @@ from tensorflow_serving.apis import (
 
 from mian.export import raw_input_fields
 from mian.names import HISTORY_LENGTH_FEATURE, RAW_SIGNATURE
-from mian.warmup import BATCH_SIZES, read_warmup_requests, write_warmup_requests
+from mian.warmup import BATCH_SIZES, write_warmup_requests
 from mian_keras.feature_spec import NUMERICAL
-from serving.model_versions import load_version
+from serving.model_versions import load_version, read_warmup_requests
 from serving.process import ServerProcess
 from tests.model_helpers import REPO, push_model, raw_example, run_transform, serialized, synthetic_config
 
