@@ -24,11 +24,8 @@ class ModelHealth(health.HealthServicer):
 
     def _refresh(self) -> None:
         # After enter_graceful_shutdown() the parent ignores set(): draining stays NOT_SERVING.
-        status = (
-            health_pb2.HealthCheckResponse.SERVING
-            if self._versions.loaded()
-            else (health_pb2.HealthCheckResponse.NOT_SERVING)
-        )
+        response = health_pb2.HealthCheckResponse
+        status = response.SERVING if self._versions.loaded() else response.NOT_SERVING
         for service in SERVICES:
             self.set(service, status)
 
