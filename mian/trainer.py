@@ -58,36 +58,22 @@ def distribution_strategy() -> tf.distribute.Strategy:
     GPU, or else over every logical CPU device (one, unless the CPU was split).
 
     A multi-worker strategy must exist before TensorFlow runs anything: make it first."""
-    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
-    if sum(len(tasks) for tasks in cluster.values()) > 1:
+    cluster = tf.distribute.cluster_resolver.TFConfigClusterResolver().cluster_spec()
+    if sum(cluster.num_tasks(job) for job in cluster.jobs) > 1:
         return tf.distribute.MultiWorkerMirroredStrategy()
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     return tf.distribute.MirroredStrategy(devices=[d.name for d in devices])
 
 
-def is_chief(strategy: tf.distribute.Strategy) -> bool:
-    """True but on the non-chief workers of a multi-worker job (the chief: task "chief", or worker 0
-    of a cluster without one)."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.task_type:
-        return True
-    if resolver.task_type == "chief":
-        return True
-    return (
-        resolver.task_type == "worker"
-        and resolver.task_id == 0
-        and "chief" not in resolver.cluster_spec().jobs
-    )
-
-
 @contextlib.contextmanager
 def chief_keeps(path: str, strategy: tf.distribute.Strategy):
-    """`path` on the chief; a scratch directory, deleted afterwards, on the other workers.
+    """`path` where the strategy says this process keeps what it writes (the chief of a multi-worker
+    job, or a single worker); a scratch directory, deleted afterwards, on the other workers.
 
     Every worker of a multi-worker job must take part in saving (the variables' values are gathered by
     collective ops), and only one copy is wanted.
     """
-    if is_chief(strategy):
+    if strategy.extended.should_checkpoint:
         yield path
         return
     scratch = tempfile.mkdtemp(prefix="mian-worker-")
