@@ -3,7 +3,7 @@
     .venv/bin/python bench/diagnose.py --dataset sequence-rich --models mian din \
         --variant paper='{...}' --variant 'no L2={"embedding_l2": 0}' [--seeds 2] [--epochs 6]
 
-Each model is trained once per variant and seed by the Trainer's own `mian.trainer.train` on the
+Each model is trained once per variant and seed by the Trainer's own `mian.stages.trainer.train` on the
 dataset the quality benchmark prepares (the pipeline's splits and vocabularies; `bench/quality.py`),
 selecting on the eval split only. A variant is a set of HParams overrides on top of the preset
 (`--preset paper` for section 4.3's settings, `--preset default` for the library's defaults), so that
@@ -33,9 +33,9 @@ import tensorflow_transform as tft
 import tf_keras as keras
 from quality import prepare, split_files
 
-from mian.pipeline_config import TrainingConfig
-from mian.trainer import HISTORY_FILE, train, transformed_dataset_fn
-from mian.transform import model_feature_spec
+from mian.config.pipeline_config import TrainingConfig
+from mian.stages.trainer import HISTORY_FILE, train, transformed_dataset_fn
+from mian.stages.transform import model_feature_spec
 from mian_keras import HParams
 
 PROBE_STEPS = (0, 10, 50, 100, 200)

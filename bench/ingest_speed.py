@@ -24,9 +24,9 @@ import psutil
 
 def _child(data_dir: str, out_dir: str, beam_args: list[str]) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from mian.dataset_config import DatasetConfig, config_path
-    from mian.ingest import accounting
-    from mian.ingest.run import rejected_dir, run_to_directory
+    from mian.config.dataset_config import DatasetConfig, config_path
+    from mian.data.ingest import accounting
+    from mian.data.ingest.run import rejected_dir, run_to_directory
 
     config = DatasetConfig.load(config_path(data_dir))
     memory = _TreeMemory()
@@ -75,7 +75,7 @@ def main() -> None:
         _child(*args.child, beam_args)
         return
 
-    from mian.synthetic import GeneratorConfig, generate
+    from mian.data.synthetic import GeneratorConfig, generate
 
     work = args.work or tempfile.mkdtemp(prefix="mian-ingest-bench-")
     data_dir = os.path.join(work, "data")

@@ -21,8 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow_transform as tft
 from quality import prepare, split_files
 
-from mian.trainer import transformed_dataset_fn
-from mian.transform import model_feature_spec
+from mian.stages.trainer import transformed_dataset_fn
+from mian.stages.transform import model_feature_spec
 from mian_keras import HParams, build_model, compile_model
 
 

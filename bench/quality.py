@@ -5,7 +5,7 @@
 
 Per dataset, the pipeline itself (`mian run`'s LocalDagRunner pipeline: ingestion, validation,
 Transform) makes the splits and vocabularies once; every model then trains with the Trainer's own
-`mian.trainer.train` (early stopping on the eval split's AUC) on Transform's output, and is scored
+`mian.stages.trainer.train` (early stopping on the eval split's AUC) on Transform's output, and is scored
 once on the test split. Writes OUT/quality.csv (dataset, model, seed, auc, logloss, epochs, seconds,
 examples/s), OUT/quality.md (mean and standard deviation per model, MIAN against the best baseline,
 the speed ratios of section 4.5), OUT/quality.png (test AUC with error bars) and OUT/curves.png (eval
@@ -37,13 +37,13 @@ import tf_keras as keras  # noqa: E402
 import yaml  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from mian.dataset_config import config_path  # noqa: E402
-from mian.epoch_timer import EPOCH_SECONDS  # noqa: E402
+from mian.config.dataset_config import config_path  # noqa: E402
+from mian.config.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig  # noqa: E402
 from mian.numbered_dirs import newest_numbered  # noqa: E402
-from mian.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig  # noqa: E402
-from mian.trainer import HISTORY_FILE, train, transformed_dataset_fn  # noqa: E402
-from mian.transform import model_feature_spec, transform_custom_config  # noqa: E402
-from mian.tuning import search  # noqa: E402
+from mian.stages.epoch_timer import EPOCH_SECONDS  # noqa: E402
+from mian.stages.trainer import HISTORY_FILE, train, transformed_dataset_fn  # noqa: E402
+from mian.stages.transform import model_feature_spec, transform_custom_config  # noqa: E402
+from mian.stages.tuning import search  # noqa: E402
 from mian_keras import ABLATIONS, MODELS, HParams  # noqa: E402
 from pipeline.local_runner import run  # noqa: E402
 
@@ -77,11 +77,11 @@ def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
     data = os.path.join(work, "data", dataset)
     if not os.path.exists(config_path(data)):
         if dataset == "movielens":
-            from mian.movielens import import_movielens
+            from mian.data.movielens import import_movielens
 
             import_movielens(MOVIELENS, data)
         else:
-            from mian.synthetic import GeneratorConfig, generate
+            from mian.data.synthetic import GeneratorConfig, generate
 
             generate(data, GeneratorConfig(**(SMOKE if dataset == "smoke" else SYNTHETIC[dataset])))
             if dataset != "smoke":

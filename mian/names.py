@@ -18,7 +18,7 @@ HISTORY_BUCKET_NAMES = (*(name for _, name in HISTORY_BUCKETS), LONGEST_HISTORY_
 USER_ID_FEATURE = "user_id"
 TIMESTAMP_FEATURE = "timestamp"
 
-# The serving SavedModel (mian.export).
+# The serving SavedModel (mian.stages.export).
 DEFAULT_SIGNATURE = "serving_default"
 RAW_SIGNATURE = "serving_raw"
 ATTENTION_SIGNATURE = "attention"
@@ -27,7 +27,7 @@ PROBABILITY = "probability"
 # Beside saved_model.pb, where TF Serving ignores it: the names of GIM's representations (in the order
 # of the attention signature's gim_weights) and the item features the explanations read.
 ATTENTION_NAMES_FILE = "assets.extra/attention.json"
-# TF Serving's warm-up requests, replayed before a version serves (mian.warmup).
+# TF Serving's warm-up requests, replayed before a version serves (mian.stages.warmup).
 WARMUP_FILE = "assets.extra/tf_serving_warmup_requests"
 
 # Metrics, as the Trainer, TFMA and the reports name them.

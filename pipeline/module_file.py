@@ -5,8 +5,8 @@ The components name these functions by their import path (`pipeline.module_file.
 so the installed package serves them both on this machine and in the pipeline's container image.
 """
 
-from mian.trainer import run_fn
-from mian.transform import preprocessing_fn
-from mian.tuning import tuner_fn
+from mian.stages.trainer import run_fn
+from mian.stages.transform import preprocessing_fn
+from mian.stages.tuning import tuner_fn
 
 __all__ = ["preprocessing_fn", "run_fn", "tuner_fn"]

@@ -2,9 +2,9 @@
 
 A poller looks for new numeric version directories. A new version is loaded with
 `tf.saved_model.load` (no project code) and warmed up, off to the side, by replaying the requests of
-its TF Serving warm-up file (written by mian.warmup), or without one by calling each signature once on blanks;
-only then is it swapped in, atomically. A request holds the LoadedVersion it started with, so
-in-flight requests finish on their version. A version that fails to load or warm up is logged and
+its TF Serving warm-up file (written by mian.stages.warmup), or without one by calling each signature
+once on blanks; only then is it swapped in, atomically. A request holds the LoadedVersion it started
+with, so in-flight requests finish on their version. A version that fails to load or warm up is logged and
 skipped (tried again only if its files change) while the current one keeps serving. So is a version
 whose signatures take other inputs than the one serving (another dataset's model pushed under this
 name would answer every request with all-unknown features), unless the server is told to accept it.
@@ -67,7 +67,7 @@ def load_version(path: str, version: int) -> LoadedVersion:
 
 
 def read_warmup_requests(saved_model_dir: str) -> list[predict_pb2.PredictRequest]:
-    """The PredictRequests of a SavedModel's TF Serving warm-up file (mian.warmup writes it); none when
+    """The PredictRequests of a SavedModel's TF Serving warm-up file (mian.stages.warmup writes it); none when
     it has no such file."""
     path = os.path.join(saved_model_dir, WARMUP_FILE)
     if not tf.io.gfile.exists(path):

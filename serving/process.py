@@ -22,7 +22,7 @@ class ServerProcess:
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
         if python_path:
             env["PYTHONPATH"] = python_path
-        command = [sys.executable, "-m", "mian.cli", "serve", "--model-base", model_base, "--port", "0"]
+        command = [sys.executable, "-m", "mian.cli.main", "serve", "--model-base", model_base, "--port", "0"]
         command += ["--rest-port", "0", *options]
         self.process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True

@@ -6,9 +6,9 @@ import os
 
 import tensorflow as tf
 
-from mian.dataset_config import DatasetConfig
-from mian.ingest.pipeline import SPLITS, split_dir
-from mian.ingest.run import examples_dir, rejected_dir, run_to_directory
+from mian.config.dataset_config import DatasetConfig
+from mian.data.ingest.pipeline import SPLITS, split_dir
+from mian.data.ingest.run import examples_dir, rejected_dir, run_to_directory
 
 
 def run_ingestion(data_dir, out_dir, config: DatasetConfig, beam_args=()):

@@ -10,10 +10,10 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io
 from tfx.utils import io_utils
 
-from mian.dataset_config import DatasetConfig
-from mian.export import export_serving_model
-from mian.pipeline_config import SCHEMA_FILE, SCHEMA_ROOT, VocabularyConfig
-from mian.transform import model_feature_spec, preprocessing_fn, transform_custom_config
+from mian.config.dataset_config import DatasetConfig
+from mian.config.pipeline_config import SCHEMA_FILE, SCHEMA_ROOT, VocabularyConfig
+from mian.stages.export import export_serving_model
+from mian.stages.transform import model_feature_spec, preprocessing_fn, transform_custom_config
 from mian_keras import HParams, build_model
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,6 +1,6 @@
 import pytest
 
-from mian.ingest import accounting
+from mian.data.ingest import accounting
 
 BALANCED = {
     "impressions.read": 100,
@@ -34,7 +34,7 @@ def test_a_table_over_the_reject_share_fails_with_its_reasons():
 
 
 def _config(**changes):
-    from mian.dataset_config import DatasetConfig
+    from mian.config.dataset_config import DatasetConfig
 
     raw = dict(name="t", impressions="i.csv", users="u.csv", items="it.csv", max_reject_share=0.05)
     return DatasetConfig.from_dict({**raw, **changes})

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from mian.cli import main
+from mian.cli.main import main
 
 
 def test_models_command_prints_a_row_per_model_and_epoch(capsys):
@@ -28,7 +28,7 @@ def test_models_command_needs_a_subcommand():
 
 
 def test_ingest_command_writes_examples_and_exits_1_on_too_many_rejects(tmp_path, capfd):
-    from mian.synthetic import GeneratorConfig, generate
+    from mian.data.synthetic import GeneratorConfig, generate
 
     data = tmp_path / "data"
     generate(str(data), GeneratorConfig(users=20, items=10, days=3, seed=1))
@@ -45,7 +45,7 @@ def test_ingest_command_writes_examples_and_exits_1_on_too_many_rejects(tmp_path
 
 
 def test_ingest_command_fails_in_one_line_when_a_split_is_empty(tmp_path, capfd):
-    from mian.synthetic import GeneratorConfig, generate
+    from mian.data.synthetic import GeneratorConfig, generate
 
     data = tmp_path / "data"
     generate(str(data), GeneratorConfig(users=20, items=10, days=3, seed=1))
@@ -66,7 +66,7 @@ def test_generate_and_ingest_keep_the_libraries_output_in_their_log(tmp_path):
     from tests.model_helpers import REPO
 
     def mian(*args):
-        return subprocess.run([sys.executable, "-m", "mian.cli", *args], cwd=REPO, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "mian.cli.main", *args], cwd=REPO, capture_output=True,
                               text=True, check=True)  # fmt: skip
 
     data, out = tmp_path / "data", tmp_path / "out"
@@ -83,7 +83,7 @@ def test_generate_and_ingest_keep_the_libraries_output_in_their_log(tmp_path):
 
 
 def test_run_without_a_schema_says_so_in_one_line_and_exits_1(tmp_path, capsys):
-    from mian.synthetic import GeneratorConfig, generate
+    from mian.data.synthetic import GeneratorConfig, generate
 
     data = tmp_path / "data"
     generate(str(data), GeneratorConfig(users=20, items=10, days=3, seed=1))

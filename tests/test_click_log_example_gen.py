@@ -9,8 +9,8 @@ from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
 from components.click_log_example_gen import ClickLogExampleGen
-from mian.dataset_config import DatasetConfig
-from mian.synthetic import GeneratorConfig, generate
+from mian.config.dataset_config import DatasetConfig
+from mian.data.synthetic import GeneratorConfig, generate
 from tests.ingest_helpers import read_examples
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.

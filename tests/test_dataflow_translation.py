@@ -13,11 +13,11 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx.utils import io_utils
 from tfx_bsl.public import tfxio
 
-from mian.dataset_config import DatasetConfig
-from mian.ingest.pipeline import ingest
-from mian.pipeline_config import SCHEMA_FILE, SCHEMA_ROOT, VocabularyConfig
-from mian.synthetic import GeneratorConfig, generate
-from mian.transform import preprocessing_fn, transform_custom_config
+from mian.config.dataset_config import DatasetConfig
+from mian.config.pipeline_config import SCHEMA_FILE, SCHEMA_ROOT, VocabularyConfig
+from mian.data.ingest.pipeline import ingest
+from mian.data.synthetic import GeneratorConfig, generate
+from mian.stages.transform import preprocessing_fn, transform_custom_config
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
 pytestmark = pytest.mark.e2e

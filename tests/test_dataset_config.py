@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from mian.dataset_config import DatasetConfig
+from mian.config.dataset_config import DatasetConfig
 
 BASE = dict(
     name="d",

@@ -9,7 +9,7 @@ import yaml
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
-from mian.cli import build_parser
+from mian.cli.main import build_parser
 from serving.health import SERVICES
 
 DEPLOY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "deploy")

@@ -7,7 +7,7 @@ per validation batch), so the test checks what is counted, exactly, however busy
 import numpy as np
 import tf_keras as keras
 
-from mian.epoch_timer import EPOCH_SECONDS, EpochTimer
+from mian.stages.epoch_timer import EPOCH_SECONDS, EpochTimer
 
 TRAIN_TICK = 1.0
 VALIDATION_TICK = 100.0

@@ -11,8 +11,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from mian.explain import explain
 from mian.names import ATTENTION_NAMES_FILE
+from mian.tools.explain import explain
 from tests.model_helpers import REPO, push_model, raw_example, run_transform, serialized
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
@@ -52,7 +52,7 @@ def test_weights_per_case_sum_to_one_and_the_picture_is_written(exported):
 def test_the_command_line_writes_both_files(exported):
     path, examples, temp = exported
     out = str(temp / "cli.png")
-    command = [sys.executable, "-m", "mian.cli", "explain", "--model", path, "--input", examples]
+    command = [sys.executable, "-m", "mian.cli.main", "explain", "--model", path, "--input", examples]
     command += ["--cases", "3", "--out", out]
     subprocess.run(
         command, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": REPO}, timeout=300

@@ -3,8 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mian.dataset_config import SECONDS_PER_DAY
-from mian.ingest.history import attach_histories, block_of, click_blocks
+from mian.config.dataset_config import SECONDS_PER_DAY
+from mian.data.ingest.history import attach_histories, block_of, click_blocks
 
 # Times on a coarse grid over a few days, so that ties (same second) are common.
 times = st.integers(0, 40).map(lambda k: k * 7_200)
@@ -37,7 +37,7 @@ def test_a_click_is_sent_to_the_block_of_every_impression_that_may_see_it(click_
 
 
 def test_history_buckets_are_the_paper_s_inactive_short_medium_and_long():
-    from mian.ingest.examples import history_bucket
+    from mian.data.ingest.examples import history_bucket
 
     names = [history_bucket(n) for n in (0, 1, 5, 6, 20, 21, 30)]
     assert names == ["0", "1-5", "1-5", "6-20", "6-20", ">20", ">20"]

@@ -6,11 +6,11 @@ import os
 
 import pytest
 
-from mian.dataset_config import DatasetConfig
-from mian.ingest import accounting
-from mian.ingest.examples import history_bucket
-from mian.ingest.pipeline import join_kind
-from mian.synthetic import GeneratorConfig, generate
+from mian.config.dataset_config import DatasetConfig
+from mian.data.ingest import accounting
+from mian.data.ingest.examples import history_bucket
+from mian.data.ingest.pipeline import join_kind
+from mian.data.synthetic import GeneratorConfig, generate
 from tests.ingest_helpers import run_ingestion
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.

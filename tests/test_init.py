@@ -6,8 +6,8 @@ import json
 import pytest
 import yaml
 
-from mian.cli import main
-from mian.synthetic import GeneratorConfig, generate
+from mian.cli.main import main
+from mian.data.synthetic import GeneratorConfig, generate
 
 RENAMED = {"user_id": "uid", "item_id": "iid", "timestamp": "ts", "clicked": "click"}
 

@@ -2,8 +2,8 @@
 
 import json
 
-from mian.pipeline_config import PipelineConfig
-from mian.synthetic import GeneratorConfig, generate
+from mian.config.pipeline_config import PipelineConfig
+from mian.data.synthetic import GeneratorConfig, generate
 from pipeline.kubeflow_v2_runner import compile_pipeline
 from pipeline.mian_pipeline import COMPONENTS
 

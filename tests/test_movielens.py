@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from mian.movielens import age_bucket, import_movielens
+from mian.data.movielens import age_bucket, import_movielens
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
 pytestmark = pytest.mark.e2e

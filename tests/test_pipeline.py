@@ -20,12 +20,13 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 
-from mian.export import raw_input_fields
-from mian.local_run import run_pipeline
+from mian.cli.local_run import run_pipeline
+from mian.config.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig
+from mian.data.synthetic import generate_if_requested
 from mian.names import ATTENTION_SIGNATURE, EXAMPLES_INPUT, HISTORY_LENGTH_FEATURE, PROBABILITY, RAW_SIGNATURE
 from mian.numbered_dirs import newest_numbered
-from mian.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig
-from mian.trainer import HISTORY_FILE, HPARAMS_FILE, load_trained_model
+from mian.stages.export import raw_input_fields
+from mian.stages.trainer import HISTORY_FILE, HPARAMS_FILE, load_trained_model
 from mian_keras.feature_spec import NUMERICAL
 from pipeline.mian_pipeline import COMPONENTS, TUNER
 
@@ -230,7 +231,7 @@ def test_anomalies_stop_the_run_before_transform(tmp_path):
     config = pipeline_config(
         tmp_path, data=data, synthetic_data={"users": 80, "items": 40, "days": 4, "seed": 3}
     )
-    config.prepare_data()
+    generate_if_requested(config)
     with open(data / "dataset.yaml", "a") as f:
         f.write("min_split_examples: 20\n")  # a small log: its anomalies, not its size, must stop the run
     _rewrite(data / "impressions.csv", "device", lambda i, v: "toaster" if i % 10 == 0 else v)
@@ -274,7 +275,16 @@ def test_two_workers_train_on_the_transform_output_like_one(first_run, tmp_path)
     config, _, _ = first_run
     transform_graph = newest_numbered(os.path.join(config.pipeline_root, "Transform", "transform_graph"))
     examples = newest_numbered(os.path.join(config.pipeline_root, "Transform", "transformed_examples"))
-    command = [sys.executable, "-m", "mian.cli", "train-worker", "--data", config.data_dir, "--model", "lr"]
+    command = [
+        sys.executable,
+        "-m",
+        "mian.cli.main",
+        "train-worker",
+        "--data",
+        config.data_dir,
+        "--model",
+        "lr",
+    ]
     command += ["--epochs", "10", "--hparams", '{"learning_rate": 0.05}', "--seed", "0"]
     command += ["--transform-graph", transform_graph, "--transformed-examples", examples]
     env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2"}

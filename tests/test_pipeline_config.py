@@ -2,7 +2,7 @@
 
 import pytest
 
-from mian.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig
+from mian.config.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig
 
 
 def test_two_pipelines_training_one_model_push_to_two_served_names(tmp_path):

@@ -13,7 +13,7 @@ import sys
 import pytest
 from PIL import Image
 
-from mian.pipeline_config import DEFAULT_SEARCH_SPACE
+from mian.config.pipeline_config import DEFAULT_SEARCH_SPACE
 from mian_keras import ABLATIONS, HParams
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.

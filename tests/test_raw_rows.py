@@ -4,7 +4,7 @@ import gzip
 
 import pytest
 
-from mian.ingest.raw_rows import read_chunk, split_file
+from mian.data.ingest.raw_rows import read_chunk, split_file
 
 CSV = "user_id,item_id\n\nu1,i1\nu2,i2\n\nu3\nu4,i4\nu5,i5\nu6,i6\n"
 

@@ -1,8 +1,8 @@
 """Parsing one impression row: the timestamp's unit and the plausibility bound."""
 
-from mian.dataset_config import DatasetConfig
-from mian.ingest import records
-from mian.ingest.raw_rows import RawRow
+from mian.config.dataset_config import DatasetConfig
+from mian.data.ingest import records
+from mian.data.ingest.raw_rows import RawRow
 
 T0 = 1_700_000_000
 

@@ -6,10 +6,10 @@ import pytest
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx.utils import io_utils
 
-from mian.dataset_config import DatasetConfig
-from mian.export import raw_input_fields
+from mian.config.dataset_config import DatasetConfig
+from mian.config.pipeline_config import SCHEMA_FILE, SCHEMA_ROOT
 from mian.names import HISTORY_BUCKET_FEATURE, HISTORY_LENGTH_FEATURE, TIMESTAMP_FEATURE, USER_ID_FEATURE
-from mian.pipeline_config import SCHEMA_FILE, SCHEMA_ROOT
+from mian.stages.export import raw_input_fields
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -26,9 +26,9 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from mian.export import raw_input_fields
 from mian.names import HISTORY_LENGTH_FEATURE, RAW_SIGNATURE
-from mian.warmup import BATCH_SIZES, write_warmup_requests
+from mian.stages.export import raw_input_fields
+from mian.stages.warmup import BATCH_SIZES, write_warmup_requests
 from mian_keras.feature_spec import NUMERICAL
 from serving.model_versions import load_version, read_warmup_requests
 from serving.process import ServerProcess
@@ -250,7 +250,7 @@ def test_mian_score_reads_csv_json_lines_and_tfrecords(server, models, tmp_path)
     import csv
     import json
 
-    from mian.score import score
+    from mian.tools.score import score
 
     _, paths = models
     raw = raw_examples(23, seed=10)
@@ -273,7 +273,7 @@ def test_mian_score_reads_csv_json_lines_and_tfrecords(server, models, tmp_path)
         np.testing.assert_allclose(scored, expected, atol=1e-6, err_msg=name)
 
     out = tmp_path / "scores.txt"
-    command = [sys.executable, "-m", "mian.cli", "score", "--target", target, "--input"]
+    command = [sys.executable, "-m", "mian.cli.main", "score", "--target", target, "--input"]
     command += [str(tmp_path / "impressions.csv"), "--out", str(out)]
     subprocess.run(
         command, check=True, env={**os.environ, "PYTHONPATH": REPO}, capture_output=True, timeout=120

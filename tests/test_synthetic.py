@@ -6,8 +6,8 @@ import filecmp
 import numpy as np
 import pytest
 
-from mian.ingest.time_context import time_context
-from mian.synthetic import AGES, GENDERS, SEASONS, GeneratorConfig, generate, planted_effects
+from mian.data.ingest.time_context import time_context
+from mian.data.synthetic import AGES, GENDERS, SEASONS, GeneratorConfig, generate, planted_effects
 
 TABLES = ("impressions.csv", "users.csv", "items.csv")
 

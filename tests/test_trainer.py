@@ -29,8 +29,8 @@ TRAIN = textwrap.dedent(
     (cpu,) = tf.config.list_physical_devices("CPU")
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
     import tf_keras as keras
-    from mian.pipeline_config import TrainingConfig
-    from mian.trainer import train
+    from mian.config.pipeline_config import TrainingConfig
+    from mian.stages.trainer import train
     from mian_keras.random_batch import planted_labels, random_batch
     from tests.conftest import small_spec
 
@@ -93,8 +93,8 @@ def test_a_killed_training_resumes_from_its_last_finished_epoch(tmp_path):
     import numpy as np
     import tensorflow as tf
 
-    from mian.pipeline_config import TrainingConfig
-    from mian.trainer import HISTORY_FILE, train
+    from mian.config.pipeline_config import TrainingConfig
+    from mian.stages.trainer import HISTORY_FILE, train
     from mian_keras.random_batch import planted_labels, random_batch
     from tests.conftest import small_spec
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mian.transform import model_feature_spec
+from mian.stages.transform import model_feature_spec
 from tests.model_helpers import raw_example, run_transform
 
 T = 30

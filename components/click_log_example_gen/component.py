@@ -11,7 +11,7 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from components.click_log_example_gen.executor import Executor
-from mian.dataset_config import DatasetConfig
+from mian.config.dataset_config import DatasetConfig
 
 
 class RejectedRows(types.Artifact):
@@ -37,7 +37,7 @@ class ClickLogExampleGenSpec(types.ComponentSpec):
 
 class ClickLogExampleGen(base_beam_component.BaseBeamComponent):
     """Joins impressions with users and items, builds each impression's history from the user's earlier
-    clicks, and writes `train`, `eval` and `test` splits by time (see mian.ingest.pipeline).
+    clicks, and writes `train`, `eval` and `test` splits by time (see mian.data.ingest.pipeline).
 
     Outputs: `examples` (Examples, TFRecords of tf.Example in TFX's split layout) and `rejected`
     (RejectedRows). The run fails when a table's rejected share exceeds the dataset config's

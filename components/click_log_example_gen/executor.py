@@ -11,9 +11,9 @@ from tfx.dsl.components.base import base_beam_executor
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
-from mian.dataset_config import DatasetConfig
-from mian.ingest import accounting
-from mian.ingest.pipeline import SPLITS, ingest
+from mian.config.dataset_config import DatasetConfig
+from mian.data.ingest import accounting
+from mian.data.ingest.pipeline import SPLITS, ingest
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):

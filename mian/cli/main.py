@@ -14,7 +14,7 @@ import sys
 
 
 def _models(args: argparse.Namespace) -> int:
-    from mian.model_check import check_models
+    from mian.cli.model_check import check_models
 
     return check_models(
         args.models, args.steps, args.epochs, args.batch_size, args.seed, json.loads(args.hparams)
@@ -28,7 +28,7 @@ def _libraries_logged(command, log_dir):
     def handler(args: argparse.Namespace) -> int:
         import logging
 
-        from mian.library_logs import new_log_file, output_to
+        from mian.cli.library_logs import new_log_file, output_to
 
         data = getattr(args, "data", None)
         if data is not None and not os.path.isdir(data):
@@ -49,7 +49,7 @@ def _libraries_logged(command, log_dir):
 
 def _explained(error: Exception, data: str | None) -> str:
     """The error's message, with the command that fixes a missing dataset config."""
-    from mian.dataset_config import DATASET_CONFIG_FILE
+    from mian.config.dataset_config import DATASET_CONFIG_FILE
 
     message = str(error)
     if isinstance(error, FileNotFoundError) and str(error.filename).endswith(DATASET_CONFIG_FILE):
@@ -58,7 +58,7 @@ def _explained(error: Exception, data: str | None) -> str:
 
 
 def _generate(args: argparse.Namespace, terminal) -> int:
-    from mian.synthetic import GeneratorConfig, generate
+    from mian.data.synthetic import GeneratorConfig, generate
 
     config = GeneratorConfig(users=args.users, items=args.items, days=args.days, seed=args.seed)
     _print_written(generate(args.out, config), args.out, terminal.out)
@@ -66,7 +66,7 @@ def _generate(args: argparse.Namespace, terminal) -> int:
 
 
 def _import_movielens(args: argparse.Namespace) -> int:
-    from mian.movielens import import_movielens
+    from mian.data.movielens import import_movielens
 
     _print_written(import_movielens(args.src, args.out), args.out)
     return 0
@@ -81,9 +81,9 @@ def _print_written(counts: dict, out_dir: str, out=sys.stdout) -> None:
 
 
 def _ingest(args: argparse.Namespace, terminal) -> int:
-    from mian.dataset_config import DatasetConfig, config_path
-    from mian.ingest import accounting
-    from mian.ingest.run import examples_dir, rejected_dir, run_to_directory
+    from mian.config.dataset_config import DatasetConfig, config_path
+    from mian.data.ingest import accounting
+    from mian.data.ingest.run import examples_dir, rejected_dir, run_to_directory
 
     config = DatasetConfig.load(args.dataset_config or config_path(args.data))
     stats = run_to_directory(config, args.data, args.out, args.beam_args)
@@ -106,10 +106,10 @@ def _init(args: argparse.Namespace, terminal) -> int:
 
     import yaml
 
-    from mian.dataset_config import DatasetConfig, config_path
-    from mian.dataset_init import propose
-    from mian.pipeline_config import SCHEMA_FILE
-    from mian.schema_draft import draft_schema, write_schema
+    from mian.cli.dataset_init import propose
+    from mian.cli.schema_draft import draft_schema, write_schema
+    from mian.config.dataset_config import DatasetConfig, config_path
+    from mian.config.pipeline_config import SCHEMA_FILE
 
     # What cannot be decided (CannotPropose, a ValueError) is the handler's one line.
     proposal = propose(args.data, args.name)
@@ -130,7 +130,7 @@ def _init(args: argparse.Namespace, terminal) -> int:
         schema,
         schema_path,
         f"Drafted by `mian init` for dataset {config.name!r}: TFDV's inference on {examples} examples of\n"
-        "the tables' first rows, with mian's curation rules (see mian/schema_draft.py).",
+        "the tables' first rows, with mian's curation rules (see mian/cli/schema_draft.py).",
     )
     print(f"wrote {path} and {schema_path}; next: mian run --data {args.data}", file=terminal.out)
     return 0
@@ -140,7 +140,7 @@ def _pipeline_config(args: argparse.Namespace):
     """The pipeline config of --config with the data and training options of `run` and `train-worker`."""
     import dataclasses
 
-    from mian.pipeline_config import PipelineConfig, default_config_path
+    from mian.config.pipeline_config import PipelineConfig, default_config_path
 
     config = PipelineConfig.load(args.config or default_config_path())
     changes = {}
@@ -174,7 +174,7 @@ def _add_config_options(command: argparse.ArgumentParser) -> None:
 
 
 def _train_worker(args: argparse.Namespace) -> int:
-    from mian.train_worker import train_worker
+    from mian.cli.train_worker import train_worker
 
     train_worker(_pipeline_config(args), args.transform_graph, args.transformed_examples, args.run_dir,
                  args.serving_dir)  # fmt: skip
@@ -184,8 +184,8 @@ def _train_worker(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import tempfile
 
-    from mian.library_logs import output_to, send_stderr_to
-    from mian.local_run import run_pipeline
+    from mian.cli.library_logs import output_to, send_stderr_to
+    from mian.cli.local_run import run_pipeline
 
     config = _pipeline_config(args)
     changes = {}
@@ -212,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace, terminal) -> int:
     import logging
 
-    from mian.library_logs import LOG_FORMAT
+    from mian.cli.library_logs import LOG_FORMAT
     from serving.server import ServerOptions, serve
 
     # The server's own log lines (versions loaded or refused) show on the terminal and in the log.
@@ -250,7 +250,7 @@ def _serve_log_dir(args: argparse.Namespace) -> str:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from mian.score import score
+    from mian.tools.score import score
 
     out = open(args.out, "w") if args.out else sys.stdout
     try:
@@ -263,7 +263,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from mian.explain import explain
+    from mian.tools.explain import explain
 
     json_path = explain(args.model, args.input, args.cases, args.out)
     print(f"wrote {args.out} and {json_path}")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import TypeVar
 
 import yaml
 
 Config = TypeVar("Config")
+
+# The configs and curated schemas shipped with the project, at the checkout's top level.
+_CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHIPPED_CONFIGS = os.path.join(_CHECKOUT, "configs")
+SHIPPED_SCHEMAS = os.path.join(_CHECKOUT, "schema")
 
 
 def load_config(path: str, from_dict: Callable[[dict], Config]) -> Config:

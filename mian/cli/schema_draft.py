@@ -24,9 +24,9 @@ from apache_beam.io.filesystems import FileSystems
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from mian.dataset_config import DatasetConfig
-from mian.ingest.run import examples_dir, run_to_directory
-from mian.ingest.time_context import DERIVED_VALUES
+from mian.config.dataset_config import DatasetConfig
+from mian.data.ingest.run import examples_dir, run_to_directory
+from mian.data.ingest.time_context import DERIVED_VALUES
 from mian.names import (
     HISTORY_BUCKET_FEATURE,
     HISTORY_BUCKET_NAMES,

@@ -12,7 +12,7 @@
 
 The SavedModel is a plain tf.Module: TF Serving, TFMA and `tf.saved_model.load` need no project code.
 Its `assets.extra/tf_serving_warmup_requests` holds a few requests per signature, which TF Serving and
-`mian serve` replay before serving a version (mian.warmup).
+`mian serve` replay before serving a version (mian.stages.warmup).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 
-from mian.dataset_config import DatasetConfig
+from mian.config.dataset_config import DatasetConfig
 from mian.names import (
     ATTENTION_NAMES_FILE,
     ATTENTION_SIGNATURE,
@@ -34,7 +34,7 @@ from mian.names import (
     PROBABILITY,
     RAW_SIGNATURE,
 )
-from mian.warmup import warmup_requests, write_warmup_requests
+from mian.stages.warmup import warmup_requests, write_warmup_requests
 from mian_keras import attention_model
 from mian_keras.feature_spec import NUMERICAL
 from mian_keras.models.mian import gim_representation_names

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 
-from mian.config_files import load_config
+from mian.config.config_files import SHIPPED_CONFIGS, load_config
 from mian.names import HISTORY_PREFIX
 from mian_keras.feature_spec import CATEGORICAL, NUMERICAL, FeatureSpec, Field, SequenceField
 
@@ -24,7 +24,6 @@ JOINS = ("side_input", "shuffle", "auto")
 TIMESTAMP_UNITS = {"s": 1, "ms": 1e-3}
 # A data directory's own dataset config, found by the commands when none is named.
 DATASET_CONFIG_FILE = "dataset.yaml"
-_SHIPPED_CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
 
 
 def config_path(data_dir: str) -> str:
@@ -34,7 +33,7 @@ def config_path(data_dir: str) -> str:
 
 def install_shipped_config(name: str, data_dir: str) -> None:
     """Copy the repo's configs/<name>.yaml into a data directory as its dataset config."""
-    shutil.copyfile(os.path.join(_SHIPPED_CONFIGS, f"{name}.yaml"), config_path(data_dir))
+    shutil.copyfile(os.path.join(SHIPPED_CONFIGS, f"{name}.yaml"), config_path(data_dir))
 
 
 @dataclasses.dataclass(frozen=True)

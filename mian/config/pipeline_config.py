@@ -24,16 +24,15 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from mian.config_files import load_config
+from mian.config.config_files import SHIPPED_CONFIGS, SHIPPED_SCHEMAS, load_config
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCHEMA_ROOT = os.path.join(_REPO, "schema")
+SCHEMA_ROOT = SHIPPED_SCHEMAS
 SCHEMA_FILE = "schema.pbtxt"
 
 
 def default_config_path() -> str:
     """The shipped pipeline config: the synthetic click logs, MIAN, the default gates."""
-    return os.path.join(_REPO, "configs", "pipeline.yaml")
+    return os.path.join(SHIPPED_CONFIGS, "pipeline.yaml")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,21 +150,12 @@ class PipelineConfig:
     def replace(self, **changes) -> PipelineConfig:
         return dataclasses.replace(self, **changes)
 
-    def prepare_data(self) -> None:
-        """Generate the synthetic click logs into `data_dir` when the config asks for them and they
-        are not there yet."""
-        from mian.dataset_config import config_path
-        from mian.synthetic import GeneratorConfig, generate
-
-        if self.synthetic_data is not None and not os.path.exists(config_path(self.data_dir)):
-            generate(self.data_dir, GeneratorConfig(**self.synthetic_data))
-
     def missing_input(self) -> str | None:
         """One line naming the first input file the run needs and does not have, or None.
 
         Synthetic data is generated at the start of the run, with its dataset config: nothing to check
         then but the schema, which the repo ships."""
-        from mian.dataset_config import config_path
+        from mian.config.dataset_config import config_path
 
         if self.synthetic_data is None:
             if not os.path.isdir(self.data_dir):
@@ -190,7 +180,7 @@ class PipelineConfig:
 
     def dataset(self):
         """The DatasetConfig (imported here: this module stays light for `mian run`'s start)."""
-        from mian.dataset_config import DatasetConfig, config_path
+        from mian.config.dataset_config import DatasetConfig, config_path
 
         return DatasetConfig.load(self.dataset_config or config_path(self.data_dir))
 

@@ -14,9 +14,9 @@ import json
 
 import tensorflow_model_analysis as tfma
 
-from mian.dataset_config import DatasetConfig
+from mian.config.dataset_config import DatasetConfig
+from mian.config.pipeline_config import GateConfig
 from mian.names import AUC, DEFAULT_SIGNATURE, HISTORY_BUCKET_FEATURE, LOGLOSS, PROBABILITY
-from mian.pipeline_config import GateConfig
 
 HOUR = "hour"
 

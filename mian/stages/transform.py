@@ -18,8 +18,8 @@ import dataclasses
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from mian.dataset_config import DatasetConfig
-from mian.pipeline_config import VocabularyConfig
+from mian.config.dataset_config import DatasetConfig
+from mian.config.pipeline_config import VocabularyConfig
 from mian_keras.feature_spec import CATEGORICAL, PADDING_ID, FeatureSpec
 
 # Keys of the Transform component's custom_config.

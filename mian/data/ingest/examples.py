@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from mian.dataset_config import DatasetConfig
-from mian.ingest.time_context import time_context
+from mian.config.dataset_config import DatasetConfig
+from mian.data.ingest.time_context import time_context
 from mian.names import (
     HISTORY_BUCKET_FEATURE,
     HISTORY_BUCKETS,

@@ -28,13 +28,13 @@ import re
 
 from apache_beam.io.filesystems import FileSystems
 
-from mian.dataset_config import (
+from mian.config.dataset_config import (
     DERIVED_CONTEXT,
     SECONDS_PER_DAY,
     TIMESTAMP_UNITS,
 )
-from mian.ingest.raw_rows import Chunk, read_chunk, split_file
-from mian.ingest.records import timestamp_seconds
+from mian.data.ingest.raw_rows import Chunk, read_chunk, split_file
+from mian.data.ingest.records import timestamp_seconds
 from mian_keras.feature_spec import CATEGORICAL, NUMERICAL
 
 SAMPLE_ROWS = 20_000

@@ -2,7 +2,7 @@
 
 While the pipeline runs, everything the libraries print (Python logging, warnings, TensorFlow's C++
 logs, Keras' epoch lines) goes to a log file; the terminal shows each component as it starts and
-finishes, with its seconds. At the end comes the report read from ML Metadata (mian.run_report).
+finishes, with its seconds. At the end comes the report read from ML Metadata (mian.cli.run_report).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import sys
 import threading
 import time
 
-from mian.library_logs import new_log_file, output_to
-from mian.pipeline_config import PipelineConfig
+from mian.cli.library_logs import new_log_file, output_to
+from mian.config.pipeline_config import PipelineConfig
+from mian.data.synthetic import generate_if_requested
 
 
 class _Progress(threading.Thread):
@@ -40,7 +41,7 @@ class _Progress(threading.Thread):
     def poll(self) -> None:
         from tfx.orchestration import metadata
 
-        from mian.run_report import component_runs, latest_run
+        from mian.cli.run_report import component_runs, latest_run
 
         connection = metadata.sqlite_metadata_connection_config(self.config.metadata_path)
         try:
@@ -83,11 +84,11 @@ def run_pipeline(config: PipelineConfig, out=sys.stdout, earlier_log: str | None
     # The libraries print while they are imported too: import them with the output already redirected.
     with output_to(log_path) as output:
         terminal = output.out
-        from mian.eval_config import slice_features
-        from mian.run_report import format_report, read_report
+        from mian.cli.run_report import format_report, read_report
+        from mian.stages.eval_config import slice_features
         from pipeline.local_runner import run
 
-        config.prepare_data()
+        generate_if_requested(config)
         progress = _Progress(config, terminal)
         progress.start()
         try:

@@ -6,8 +6,8 @@ import dataclasses
 import datetime
 import math
 
-from mian.dataset_config import TIMESTAMP_UNITS, DatasetConfig
-from mian.ingest.raw_rows import NOT_UTF8, RawRow
+from mian.config.dataset_config import TIMESTAMP_UNITS, DatasetConfig
+from mian.data.ingest.raw_rows import NOT_UTF8, RawRow
 from mian_keras.feature_spec import NUMERICAL
 
 # Why a row was rejected: the reasons counted and written to the dead-letter output.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Iterator
 
-from mian.dataset_config import SECONDS_PER_DAY
+from mian.config.dataset_config import SECONDS_PER_DAY
 
 
 def block_of(ts: int, window_days: int) -> int:

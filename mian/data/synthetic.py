@@ -25,8 +25,9 @@ import os
 
 import numpy as np
 
-from mian.dataset_config import install_shipped_config
-from mian.ingest.time_context import time_context
+from mian.config.dataset_config import config_path, install_shipped_config
+from mian.config.pipeline_config import PipelineConfig
+from mian.data.ingest.time_context import time_context
 
 GENDERS = ("F", "M")
 AGES = ("18-24", "25-34", "35-44", "45-54", "55+")
@@ -77,6 +78,13 @@ def planted_effects(config: GeneratorConfig) -> PlantedEffects:
         device=rng.normal(0.0, 0.3, (len(DEVICES), c)),
         item_quality=rng.normal(0.0, 0.3, config.items),
     )
+
+
+def generate_if_requested(pipeline: PipelineConfig) -> None:
+    """Generate the synthetic click logs into the pipeline's `data_dir` when its config asks for them
+    and they are not there yet."""
+    if pipeline.synthetic_data is not None and not os.path.exists(config_path(pipeline.data_dir)):
+        generate(pipeline.data_dir, GeneratorConfig(**pipeline.synthetic_data))
 
 
 def generate(out_dir: str, config: GeneratorConfig) -> dict:

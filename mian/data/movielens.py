@@ -12,7 +12,7 @@ import contextlib
 import csv
 import os
 
-from mian.dataset_config import install_shipped_config
+from mian.config.dataset_config import install_shipped_config
 
 CLICK_RATING = 4
 AGE_BUCKETS = ((18, "<18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (50, "45-49"), (56, "50-55"))

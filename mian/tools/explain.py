@@ -25,7 +25,7 @@ from mian.names import (
     PROBABILITY,
     RAW_SIGNATURE,
 )
-from mian.score import read_examples
+from mian.tools.score import read_examples
 
 CELL = 28
 LABEL_WIDTH = 150

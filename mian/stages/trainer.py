@@ -10,7 +10,7 @@ strategy's scope, fed from tf.data with prefetch, stopped early on the eval spli
 best epoch's weights), logged to TensorBoard, and checkpointed by BackupAndRestore so that a killed
 Trainer that is run again resumes from its last finished epoch. The trained weights, the feature spec
 and the hyperparameters are kept in the run directory (`load_trained_model` rebuilds the model from
-them); the SavedModel for serving is written by mian.export.
+them); the SavedModel for serving is written by mian.stages.export.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ import tensorflow_transform as tft
 import tf_keras as keras
 from tfx_bsl.public import tfxio
 
-from mian.dataset_config import DatasetConfig
-from mian.epoch_timer import EpochTimer
-from mian.export import export_serving_model
-from mian.pipeline_config import TrainingConfig
-from mian.transform import DATASET_CONFIG_KEY, model_feature_spec
+from mian.config.dataset_config import DatasetConfig
+from mian.config.pipeline_config import TrainingConfig
+from mian.stages.epoch_timer import EpochTimer
+from mian.stages.export import export_serving_model
+from mian.stages.transform import DATASET_CONFIG_KEY, model_feature_spec
 from mian_keras import FeatureSpec, HParams, build_model, compile_model
 
 # Keys of the Trainer component's custom_config, next to the Transform's.

@@ -15,8 +15,8 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
-from mian.dataset_config import DatasetConfig
-from mian.ingest.examples import to_example
+from mian.config.dataset_config import DatasetConfig
+from mian.data.ingest.examples import to_example
 from mian.names import HISTORY_LENGTH_FEATURE, WARMUP_FILE
 from mian_keras.feature_spec import CATEGORICAL
 

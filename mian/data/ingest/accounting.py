@@ -9,8 +9,8 @@ import os
 
 from apache_beam.io.filesystems import FileSystems
 
-from mian.dataset_config import SECONDS_PER_DAY, DatasetConfig
-from mian.ingest.pipeline import FIRST_TS, LAST_TS, REJECTED_FILE_PREFIX, SPLITS, STATS_FILE
+from mian.config.dataset_config import SECONDS_PER_DAY, DatasetConfig
+from mian.data.ingest.pipeline import FIRST_TS, LAST_TS, REJECTED_FILE_PREFIX, SPLITS, STATS_FILE
 
 TABLES = ("impressions", "users", "items")
 

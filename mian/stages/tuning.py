@@ -15,9 +15,9 @@ import tensorflow_transform as tft
 import tf_keras as keras
 from tfx import v1 as tfx
 
-from mian.pipeline_config import TrainingConfig, TuningConfig
-from mian.trainer import TRAINING_KEY, DatasetFn, click_rate, transformed_dataset_fn
-from mian.transform import model_feature_spec
+from mian.config.pipeline_config import TrainingConfig, TuningConfig
+from mian.stages.trainer import TRAINING_KEY, DatasetFn, click_rate, transformed_dataset_fn
+from mian.stages.transform import model_feature_spec
 from mian_keras import FeatureSpec, HParams, build_model, compile_model
 
 # Key of the Tuner component's custom_config, next to the Trainer's.

@@ -6,9 +6,9 @@ import os
 
 import apache_beam as beam
 
-from mian.dataset_config import DatasetConfig
-from mian.ingest import accounting
-from mian.ingest.pipeline import ingest
+from mian.config.dataset_config import DatasetConfig
+from mian.data.ingest import accounting
+from mian.data.ingest.pipeline import ingest
 
 
 def examples_dir(out_dir: str) -> str:

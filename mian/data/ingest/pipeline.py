@@ -25,11 +25,11 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from mian.dataset_config import SECONDS_PER_DAY, DatasetConfig
-from mian.ingest import records
-from mian.ingest.examples import item_values, to_example
-from mian.ingest.history import attach_histories, block_of, click_blocks
-from mian.ingest.raw_rows import read_chunk, split_file
+from mian.config.dataset_config import SECONDS_PER_DAY, DatasetConfig
+from mian.data.ingest import records
+from mian.data.ingest.examples import item_values, to_example
+from mian.data.ingest.history import attach_histories, block_of, click_blocks
+from mian.data.ingest.raw_rows import read_chunk, split_file
 
 SPLITS = ("train", "eval", "test")
 EXAMPLES_FILE_PREFIX = "data_tfrecord"

@@ -13,9 +13,9 @@ import os
 
 from tfx import v1 as tfx
 
-from mian.pipeline_config import PipelineConfig
-from mian.trainer import run_fn, trainer_custom_config
-from mian.transform import transform_custom_config
+from mian.config.pipeline_config import PipelineConfig
+from mian.stages.trainer import run_fn, trainer_custom_config
+from mian.stages.transform import transform_custom_config
 
 
 def split_files(transformed_examples: str, split: str) -> list[str]:
