@@ -108,14 +108,18 @@ def run_fn(fn_args) -> None:
     if training.seed is not None:
         keras.utils.set_random_seed(training.seed)
 
-    def dataset_fn(files: list[str]) -> DatasetFn:
-        return transformed_dataset_fn(files, schema, spec.label, fn_args.data_accessor, shuffle_seed)
-
     model = train(
         spec,
         training,
-        dataset_fn(fn_args.train_files),
-        dataset_fn(fn_args.eval_files),
+        transformed_dataset_fn(
+            fn_args.train_files,
+            schema,
+            spec.label,
+            fn_args.data_accessor,
+            shuffle_seed,
+            training.shuffle_buffer,
+        ),
+        transformed_dataset_fn(fn_args.eval_files, schema, spec.label, fn_args.data_accessor),
         fn_args.model_run_dir,
         backup_dir,
         strategy,
@@ -133,12 +137,19 @@ def tuned(hyperparameters: dict) -> dict:
 
 
 def transformed_dataset_fn(
-    files: list[str], schema, label: str, data_accessor=None, shuffle_seed: int | None = None
+    files: list[str],
+    schema,
+    label: str,
+    data_accessor=None,
+    shuffle_seed: int | None = None,
+    shuffle_buffer: int = 0,
 ) -> DatasetFn:
     """Batches of (features, label [batch, 1]) from Transform's output files, with prefetch.
 
-    Inside TFX the Trainer's data accessor reads them; outside (the benchmarks), TFXIO's
-    TFExampleRecord, which is what the accessor uses for tf.Example payloads.
+    In the files' order, or shuffled through a buffer of `shuffle_buffer` examples when it is positive
+    (TrainingConfig.shuffle_buffer says why the order is kept by default). Inside TFX the Trainer's
+    data accessor reads them; outside (the benchmarks), TFXIO's TFExampleRecord, which is what the
+    accessor uses for tf.Example payloads.
     """
 
     def make(batch_size: int, epochs: int | None) -> tf.data.Dataset:
@@ -146,7 +157,8 @@ def transformed_dataset_fn(
             batch_size=batch_size,
             label_key=label,
             num_epochs=epochs,
-            shuffle=epochs != 1,
+            shuffle=shuffle_buffer > 0,
+            shuffle_buffer_size=max(1, shuffle_buffer),
             shuffle_seed=shuffle_seed,
         )
         if data_accessor is not None:

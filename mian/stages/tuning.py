@@ -94,7 +94,14 @@ def tuner_fn(fn_args) -> tfx.components.TunerFnResult:
     tft_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     spec = model_feature_spec(tft_output, config)
     schema = tft_output.transformed_metadata.schema
-    train_data = transformed_dataset_fn(fn_args.train_files, schema, spec.label, fn_args.data_accessor)
+    train_data = transformed_dataset_fn(
+        fn_args.train_files,
+        schema,
+        spec.label,
+        fn_args.data_accessor,
+        training.seed,
+        training.shuffle_buffer,
+    )
     eval_data = transformed_dataset_fn(fn_args.eval_files, schema, spec.label, fn_args.data_accessor)
     tuner = make_tuner(spec, training, tuning, train_data, os.path.join(fn_args.working_dir, "search"))
     fit_kwargs = fit_arguments(training, tuning, train_data, eval_data)
