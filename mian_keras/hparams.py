@@ -81,6 +81,9 @@ class HParams:
     field_scores: str = VECTOR_SCORES
     # A learned recency embedding added to e_b before the Transformer (the paper is silent).
     positions: bool = True
+    # Each batch's behavior sequences are cut after the last step any of its examples fills (see
+    # TrimPadding): the same outputs, without the cost of steps that are padding in every example.
+    trim_padding: bool = True
     # Hidden width of the Transformer's position-wise FFN (Eq. 5), as a multiple of its input width.
     ffn_multiplier: int = 4
     # GIM's common width with `gim_pooling="sum"` (Eq. 14).

@@ -17,6 +17,7 @@ from mian_keras.layers.ibim import ItemBehaviorsInteraction
 from mian_keras.layers.local_activation import LocalActivationUnit
 from mian_keras.layers.mlp import MLP
 from mian_keras.layers.transformer import TransformerBlock
+from mian_keras.layers.trim_padding import TrimPadding, pad_steps
 
 
 def test_masked_softmax_sums_to_one_over_valid_entries_and_zero_elsewhere():
@@ -120,3 +121,17 @@ def test_layers_round_trip_through_their_config(cls, kwargs):
     assert clone.get_config() == config
     restored = keras.layers.deserialize(keras.layers.serialize(layer))
     assert type(restored) is cls and restored.get_config() == config
+
+
+def test_trim_padding_cuts_after_the_batchs_last_filled_step_and_keeps_one_step_at_least():
+    ids = tf.constant([[4, 2, 0, 0, 0], [7, 0, 0, 0, 0], [0, 0, 0, 0, 0]], tf.int64)
+    values = tf.reshape(tf.range(15, dtype=tf.float32), [3, 5])
+    cut_ids, cut_values = TrimPadding()([ids, values])
+    assert cut_ids.numpy().tolist() == [[4, 2], [7, 0], [0, 0]]
+    np.testing.assert_array_equal(cut_values.numpy(), values.numpy()[:, :2])
+    (empty,) = TrimPadding()([tf.zeros([2, 5], tf.int64)])
+    assert empty.shape == (2, 1)
+    # A filled step after a padded one (padding is not always at the end) is kept.
+    (gap,) = TrimPadding()([tf.constant([[3, 0, 0, 5, 0]], tf.int64)])
+    assert gap.numpy().tolist() == [[3, 0, 0, 5]]
+    assert pad_steps(tf.ones([2, 3]), 5).numpy().tolist() == [[1, 1, 1, 0, 0]] * 2

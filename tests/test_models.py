@@ -76,6 +76,22 @@ def test_appending_padding_leaves_the_output_unchanged(hparams, name):
 
 
 @pytest.mark.parametrize("name", SEQUENCE_MODELS)
+def test_cutting_the_batchs_padding_steps_leaves_every_output_unchanged(spec, hparams, name):
+    trimmed = build_model(name, spec, hparams)
+    full = build_model(name, spec, hparams.replace(trim_padding=False))
+    full.set_weights(trimmed.get_weights())
+    # T = 6; the longest history of the batch is 3, so the trimmed model reads 3 steps.
+    for lengths in ([0, 2, 3, 1, 0], [0, 0, 0, 0, 0], [6, 1, 0, 2, 5]):
+        batch = random_batch(spec, 5, history_lengths=lengths)
+        np.testing.assert_allclose(predict(trimmed, batch), predict(full, batch), rtol=1e-5, atol=1e-6)
+        if name == "mian":
+            cut, whole = attention_model(trimmed)(batch), attention_model(full)(batch)
+            assert cut["ibim_weights"].shape == (5, spec.sequence_length)
+            for key, value in whole.items():
+                np.testing.assert_allclose(cut[key].numpy(), value.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", SEQUENCE_MODELS)
 def test_embeddings_at_padded_positions_do_not_reach_the_output(spec, hparams, name):
     model = build_model(name, spec, hparams)
     batch = random_batch(spec, 5, history_lengths=[0, 2, 3, 5, 6])

@@ -9,6 +9,7 @@ from mian_keras.hparams import IBIM_ADDITIVE, IBIM_BILINEAR, NO_TRANSFORMER, PRE
 from mian_keras.layers.attention_pooling import tanh_attention
 from mian_keras.layers.kernel_layer import KernelLayer
 from mian_keras.layers.transformer import TransformerBlock
+from mian_keras.layers.trim_padding import pad_steps
 
 
 @keras.utils.register_keras_serializable(package="mian")
@@ -29,6 +30,9 @@ class ItemBehaviorsInteraction(KernelLayer):
     `positions` adds a learned embedding p_t of each step's recency (step 0 is the newest click) to
     e_b before the Transformer; the paper's self-attention is otherwise blind to the order of clicks.
 
+    `max_steps` is T when the behaviors may arrive cut to fewer steps (TrimPadding): the position
+    table then has T rows, of which a batch uses its first ones, and alpha is padded back to T.
+
     Computed without tiling e_i over the steps: e_i W_i is scored once, and since the alpha_t sum to
     1, R_ibim = concat(e_i, sum_t alpha_t h_t).
 
@@ -47,6 +51,7 @@ class ItemBehaviorsInteraction(KernelLayer):
         dropout: float = 0.0,
         score: str = IBIM_ADDITIVE,
         positions: bool = False,
+        max_steps: int | None = None,
         kernel_initializer=None,
         kernel_regularizer=None,
         **kwargs,
@@ -60,6 +65,7 @@ class ItemBehaviorsInteraction(KernelLayer):
         self.dropout = dropout
         self.score = score
         self.positions = positions
+        self.max_steps = max_steps
         self.transformer = None
         if transformer != NO_TRANSFORMER:
             self.transformer = TransformerBlock(
@@ -73,9 +79,12 @@ class ItemBehaviorsInteraction(KernelLayer):
 
     def build(self, input_shape):
         item_width = int(input_shape[0][-1])
-        steps, behavior_width = int(input_shape[1][1]), int(input_shape[1][-1])
+        behavior_width = int(input_shape[1][-1])
         self.item_width = item_width
         if self.positions:
+            steps = self.max_steps or input_shape[1][1]
+            if steps is None:
+                raise ValueError("IBIM's positions need max_steps when the number of steps is not fixed")
             self.position_embedding = self.add_weight(
                 name="position_embedding", shape=(steps, behavior_width), **self.kernel_weight_args()
             )
@@ -94,7 +103,7 @@ class ItemBehaviorsInteraction(KernelLayer):
         item, behaviors, valid = inputs
         hidden = behaviors
         if self.positions:
-            hidden = hidden + self.position_embedding
+            hidden = hidden + self.position_embedding[: tf.shape(hidden)[1]]
         if self.transformer is not None:
             hidden = self.transformer(hidden, valid, training=training)
         item_kernel, behavior_kernel = tf.split(self.score_kernel, [self.item_width, -1])
@@ -106,6 +115,8 @@ class ItemBehaviorsInteraction(KernelLayer):
         pooled = tf.einsum("bt,btd->bd", weights, hidden)
         # sum_t alpha_t is 1, or 0 for a user without history, whose R_ibim is all zero.
         total = tf.reduce_sum(weights, axis=-1, keepdims=True)
+        if self.max_steps is not None:
+            weights = pad_steps(weights, self.max_steps)
         return tf.concat([item * total, pooled], axis=-1), weights
 
     def get_config(self):
@@ -117,5 +128,6 @@ class ItemBehaviorsInteraction(KernelLayer):
             dropout=self.dropout,
             score=self.score,
             positions=self.positions,
+            max_steps=self.max_steps,
         )
         return config

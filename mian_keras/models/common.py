@@ -13,6 +13,7 @@ from mian_keras.hparams import HParams
 from mian_keras.layers.embedding import FeatureEmbedding, behavior_mask
 from mian_keras.layers.mlp import MLP
 from mian_keras.layers.pooling import MaskedMeanPooling
+from mian_keras.layers.trim_padding import TrimPadding
 
 
 def concat(tensors, name: str | None = None):
@@ -95,14 +96,21 @@ def embed(inputs: dict, spec: FeatureSpec, hp: HParams, embedding_dim=None, name
         for group in ("item_fields", "user_fields", "context_fields"):
             for field in config[group]:
                 field["embedding_dim"] = embedding_dim
+    looked_up = inputs
+    mask = spec.mask_field
+    if mask is not None and hp.trim_padding:
+        # The mask field first: its padding ids decide where the batch's sequences are cut.
+        names = [mask.name, *(s.name for s in spec.sequence_fields if s != mask)]
+        trimmed = TrimPadding(name=f"{name}_trim")([inputs[n] for n in names])
+        looked_up = {**inputs, **dict(zip(names, trimmed, strict=True))}
     fields = FeatureEmbedding(
         config,
         initializer=hp.initializer(),
         embedding_l2=hp.embedding_l2,
         l2_per=hp.embedding_l2_per,
         name=name,
-    )(inputs)
-    valid = behavior_mask(inputs, spec) if spec.sequence_fields else None
+    )(looked_up)
+    valid = behavior_mask(looked_up, spec) if spec.sequence_fields else None
     pooled = {
         s.name: MaskedMeanPooling(name=f"{name}_mean_{s.name}")([fields[s.name], valid])
         for s in spec.sequence_fields

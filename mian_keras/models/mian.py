@@ -47,6 +47,7 @@ def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
             dropout=hp.transformer_dropout,
             score=hp.ibim_score,
             positions=hp.positions,
+            max_steps=spec.sequence_length,
             name="ibim",
             **hp.kernel_args(),
         )
