@@ -285,7 +285,7 @@ def test_two_workers_train_on_the_transform_output_like_one(first_run, tmp_path)
         "--model",
         "lr",
     ]
-    command += ["--epochs", "10", "--hparams", '{"learning_rate": 0.05}', "--seed", "0"]
+    command += ["--epochs", "5", "--hparams", '{"learning_rate": 0.05}', "--seed", "0"]
     command += ["--transform-graph", transform_graph, "--transformed-examples", examples]
     env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("TF_CONFIG", None)
