@@ -5,7 +5,7 @@ them with DirectRunner in-process and with --direct_running_mode=multi_processin
 child process. Peak memory is the largest sum of resident memory over the child and all its worker
 processes, sampled every 0.2 s.
 
-Usage: python bench/ingest_speed.py [--impressions 1000000] [--workers 2] [--work DIR]
+Usage: python bench/ingest_speed.py [--impressions 1000000] [--workers 2] [--work DIR] [--modes single multi]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _child(data_dir: str, out_dir: str, beam_args: list[str]) -> None:
     from mian.data.ingest.run import rejected_dir, run_to_directory
 
     config = DatasetConfig.load(config_path(data_dir))
-    memory = _TreeMemory()
+    memory = TreeMemory()
     memory.start()
     start = time.perf_counter()
     stats = run_to_directory(config, data_dir, out_dir, beam_args)
@@ -44,7 +44,7 @@ def _child(data_dir: str, out_dir: str, beam_args: list[str]) -> None:
     print(json.dumps(report))
 
 
-class _TreeMemory(threading.Thread):
+class TreeMemory(threading.Thread):
     """Samples the resident memory of this process and all its descendants; keeps the largest sum."""
 
     def __init__(self):
@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--impressions", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work", default=None, help="scratch directory (default: a temporary one)")
+    parser.add_argument("--modes", nargs="+", choices=("single", "multi"), default=["single", "multi"])
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args, beam_args = parser.parse_known_args()
     if args.child:
@@ -95,6 +96,7 @@ def main() -> None:
             f"--direct_num_workers={args.workers}",
         ],
     }
+    modes = {name: beam for name, beam in modes.items() if name.split()[0].split("_")[0] in args.modes}
     print(f"{'runner':<28} {'examples':>10} {'seconds':>8} {'examples/s':>11} {'peak RSS MiB':>12}  books")
     for name, beam_args in modes.items():
         out_dir = os.path.join(work, name.split()[0])
