@@ -62,7 +62,8 @@ SYNTHETIC = {
 # difference of 0.005 is beyond the test split's noise.
 SYNTHETIC_SPLIT = {"eval_days": 4, "test_days": 4}
 SMOKE = {"users": 150, "items": 60, "days": 8, "seed": 3}
-BASELINES = ("lr", "wdl", "dcn", "deepfm", "xdeepfm", "din", "dien")
+# Table 2's baselines, then two beyond it built from TF Recommenders' layers (DCN-V2, DLRM).
+BASELINES = ("lr", "wdl", "dcn", "deepfm", "xdeepfm", "din", "dien", "dcn_v2", "dlrm")
 SPEED_MODELS = ("din", "dien", "mian")
 RESULT_FILE = "result.json"
 TUNED_FILE = "tuned.json"
