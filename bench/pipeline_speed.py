@@ -12,6 +12,7 @@ Usage: python bench/pipeline_speed.py --data DIR [--work DIR] [-- <Beam options>
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import sys
 import time
@@ -22,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+import tensorflow as tf  # noqa: E402
 from ingest_speed import TreeMemory  # noqa: E402
 
 from mian.cli.run_report import read_report  # noqa: E402
@@ -60,10 +62,6 @@ def main() -> None:
 
 
 def _count_examples(config: PipelineConfig) -> int:
-    import glob
-
-    import tensorflow as tf
-
     root = os.path.join(config.pipeline_root, "ClickLogExampleGen", "examples")
     files = glob.glob(os.path.join(root, "*", "Split-*", "*"))
     return sum(1 for _ in tf.data.TFRecordDataset(files, compression_type="GZIP"))

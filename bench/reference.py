@@ -117,7 +117,7 @@ def our_model(name: str, spec: FeatureSpec, hparams: dict) -> tuple[keras.Model,
     return model, list(spec.input_signature())
 
 
-def fit_and_test(model: keras.Model, inputs: list[str], splits: dict) -> dict:
+def fit_and_test(model: keras.Model, inputs: list[str], splits: dict, epochs: int, shuffle: bool) -> dict:
     def pick(split):
         features, labels = splits[split]
         return {k: features[k] for k in inputs}, labels
@@ -126,8 +126,8 @@ def fit_and_test(model: keras.Model, inputs: list[str], splits: dict) -> dict:
     history = model.fit(
         *pick("train"),
         batch_size=BATCH,
-        epochs=ARGS.epochs,
-        shuffle=ARGS.shuffle,
+        epochs=epochs,
+        shuffle=shuffle,
         validation_data=pick("eval"),
         callbacks=[
             keras.callbacks.EarlyStopping(
@@ -148,20 +148,21 @@ def fit_and_test(model: keras.Model, inputs: list[str], splits: dict) -> dict:
     }
 
 
-def write_report(dataset: str, rows: list[dict], out: str) -> None:
+def write_report(args: argparse.Namespace, rows: list[dict]) -> None:
+    out = args.out
     os.makedirs(out, exist_ok=True)
     name = (
-        f"reference-{dataset}"
-        + ("" if ARGS.shuffle else "-file-order")
-        + ("-no-history" if ARGS.no_history else "")
+        f"reference-{args.dataset}"
+        + ("" if args.shuffle else "-file-order")
+        + ("-no-history" if args.no_history else "")
     )
     with open(os.path.join(out, f"{name}.csv"), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     lines = [
-        f"# {dataset}: our models and DeepCTR's under the same rules"
-        + (", shuffled every epoch\n" if ARGS.shuffle else ", in the split's order\n"),
+        f"# {args.dataset}: our models and DeepCTR's under the same rules"
+        + (", shuffled every epoch\n" if args.shuffle else ", in the split's order\n"),
         f"Command: `{' '.join(['python', *sys.argv])}`\n",
         "| model | test AUC | test logloss | best epoch | seconds | seeds |",
         "|---|---|---|---|---|---|",
@@ -183,7 +184,6 @@ def write_report(dataset: str, rows: list[dict], out: str) -> None:
 
 
 def main(argv=None) -> None:
-    global ARGS
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -202,11 +202,11 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--work", default="runs/quality-v2")
     parser.add_argument("--out", default="bench/results/reference")
-    ARGS = parser.parse_args(argv)
-    graph, examples, transform_config = prepare(ARGS.dataset, os.path.abspath(ARGS.work))
+    args = parser.parse_args(argv)
+    graph, examples, transform_config = prepare(args.dataset, os.path.abspath(args.work))
     tft_output = tft.TFTransformOutput(graph)
     spec = model_feature_spec(tft_output, transform_config)
-    if ARGS.no_history:
+    if args.no_history:
         spec = dataclasses.replace(spec, sequence_fields=())
     schema = tft_output.transformed_metadata.schema
     splits = {s: load_split(f, schema, spec.label) for s, f in split_files(examples).items()}
@@ -215,26 +215,28 @@ def main(argv=None) -> None:
         for features, _ in splits.values():
             features[LENGTH] = (features[spec.mask_field.name] != 0).sum(axis=1)
     rows = []
-    for seed in range(ARGS.seeds):
-        for library, names in (("mian", ARGS.ours), ("deepctr", ARGS.theirs)):
+    for seed in range(args.seeds):
+        for library, names in (("mian", args.ours), ("deepctr", args.theirs)):
             for name in names:
                 keras.utils.set_random_seed(seed)
                 model, inputs = (
-                    our_model(name, spec, json.loads(ARGS.hparams))
+                    our_model(name, spec, json.loads(args.hparams))
                     if library == "mian"
                     else their_model(name, spec, seed)
                 )
                 label = f"{library} {name}" + (
-                    f" {ARGS.hparams}" if library == "mian" and ARGS.hparams != "{}" else ""
+                    f" {args.hparams}" if library == "mian" and args.hparams != "{}" else ""
                 )
-                row = {"model": label, "seed": seed, **fit_and_test(model, inputs, splits)}
+                row = {
+                    "model": label,
+                    "seed": seed,
+                    **fit_and_test(model, inputs, splits, args.epochs, args.shuffle),
+                }
                 print(row, flush=True)
                 rows.append(row)
-                write_report(ARGS.dataset, rows, ARGS.out)
+                write_report(args, rows)
                 keras.backend.clear_session()
 
-
-ARGS: argparse.Namespace
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -330,7 +330,7 @@ def test_tls_and_the_bound_on_concurrent_requests(models, tmp_path):
         with grpc.insecure_channel(f"127.0.0.1:{server.port}") as plain:
             try:
                 prediction_service_pb2_grpc.PredictionServiceStub(plain).Predict(
-                    predict_request(examples), timeout=5
+                    predict_request(examples), timeout=30
                 )
                 raise AssertionError("a plain-text call must not be answered")
             except grpc.RpcError as error:
