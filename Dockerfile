@@ -1,6 +1,6 @@
 # The image every component of the Kubeflow V2 pipeline runs in (pipeline/kubeflow_v2_runner.py).
 # Python 3.11 on Debian 12, the pinned TFX 1.16 environment, and mian installed, so that the module
-# file's functions (pipeline.module_file) and the custom components import by name. The compiled
+# file's functions (mian.pipeline.module_file) and the custom components import by name. The compiled
 # pipeline spec sets each step's command (TFX's Kubeflow V2 container entrypoint).
 FROM python:3.11-slim-bookworm
 
@@ -22,4 +22,4 @@ COPY pipeline ./pipeline
 COPY serving ./serving
 COPY configs ./configs
 COPY schema ./schema
-RUN pip install --no-deps -e .
+RUN pip install --no-deps . && rm -rf build

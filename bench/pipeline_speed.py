@@ -28,7 +28,7 @@ from ingest_speed import TreeMemory  # noqa: E402
 
 from mian.cli.run_report import read_report  # noqa: E402
 from mian.config.pipeline_config import PipelineConfig  # noqa: E402
-from pipeline.local_runner import run  # noqa: E402
+from mian.pipeline.local_runner import run  # noqa: E402
 
 MULTI_PROCESS = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 

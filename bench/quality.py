@@ -40,12 +40,12 @@ from PIL import Image, ImageDraw  # noqa: E402
 from mian.config.dataset_config import config_path  # noqa: E402
 from mian.config.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig  # noqa: E402
 from mian.numbered_dirs import newest_numbered  # noqa: E402
+from mian.pipeline.local_runner import run  # noqa: E402
 from mian.stages.epoch_timer import EPOCH_SECONDS  # noqa: E402
 from mian.stages.trainer import HISTORY_FILE, train, transformed_dataset_fn  # noqa: E402
 from mian.stages.transform import model_feature_spec, transform_custom_config  # noqa: E402
 from mian.stages.tuning import search  # noqa: E402
 from mian_keras import ABLATIONS, MODELS, HParams  # noqa: E402
-from pipeline.local_runner import run  # noqa: E402
 
 MOVIELENS = os.path.join(os.path.dirname(REPO), "shared", "data", "ml-100k")
 # Synthetic sets shaped like the paper's two kinds of data (the generator's fields are fixed: three

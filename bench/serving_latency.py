@@ -27,7 +27,7 @@ from tensorflow_serving.apis import predict_pb2
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from mian.numbered_dirs import newest_numbered
-from serving.process import ServerProcess
+from mian.serving.process import ServerProcess
 
 SEQUENTIAL_REQUESTS = 300
 THROUGHPUT_SECONDS = 5.0

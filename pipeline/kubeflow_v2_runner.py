@@ -19,7 +19,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 from tfx import v1 as tfx
 
 from mian.config.pipeline_config import PipelineConfig
-from pipeline.mian_pipeline import create_pipeline
+from mian.pipeline.mian_pipeline import create_pipeline
 
 PIPELINE_FILE = "mian_pipeline.json"
 

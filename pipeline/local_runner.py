@@ -18,7 +18,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 from tfx import v1 as tfx
 
 from mian.config.pipeline_config import PipelineConfig, default_config_path
-from pipeline.mian_pipeline import create_pipeline
+from mian.pipeline.mian_pipeline import create_pipeline
 
 
 def local_pipeline(config: PipelineConfig, until: str | None = None) -> tfx.dsl.Pipeline:

@@ -14,16 +14,16 @@ import tensorflow as tf
 from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 
-from components import serving_pusher
-from components.anomalies_gate import AnomaliesGate
-from components.click_log_example_gen import ClickLogExampleGen
+from mian.components import serving_pusher
+from mian.components.anomalies_gate import AnomaliesGate
+from mian.components.click_log_example_gen import ClickLogExampleGen
 from mian.config.pipeline_config import PipelineConfig
 from mian.stages.eval_config import eval_config
 from mian.stages.trainer import trainer_custom_config
 from mian.stages.transform import transform_custom_config
 from mian.stages.tuning import TUNING_KEY
 
-MODULE = "pipeline.module_file"
+MODULE = "mian.pipeline.module_file"
 # The components of the pipeline in the order they run.
 COMPONENTS = (
     "ClickLogExampleGen",

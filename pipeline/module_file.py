@@ -1,7 +1,7 @@
 """The pipeline's module file: the Transform component's `preprocessing_fn`, the Tuner's `tuner_fn` and
 the Trainer's `run_fn`.
 
-The components name these functions by their import path (`pipeline.module_file.preprocessing_fn`),
+The components name these functions by their import path (`mian.pipeline.module_file.preprocessing_fn`),
 so the installed package serves them both on this machine and in the pipeline's container image.
 """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from grpc_health.v1 import health, health_pb2
 
-from serving.model_versions import ModelVersions
+from mian.serving.model_versions import ModelVersions
 
 SERVICES = ("", "tensorflow.serving.PredictionService", "tensorflow.serving.ModelService")
 

@@ -16,9 +16,9 @@ import numpy as np
 import tensorflow as tf
 
 from mian.names import DEFAULT_SIGNATURE
-from serving.batching import Batcher
-from serving.model_versions import LoadedVersion, ModelVersions, VersionNotFound
-from serving.tensors import InvalidInput
+from mian.serving.batching import Batcher
+from mian.serving.model_versions import LoadedVersion, ModelVersions, VersionNotFound
+from mian.serving.tensors import InvalidInput
 
 log = logging.getLogger("mian.serving")
 

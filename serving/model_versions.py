@@ -24,7 +24,7 @@ from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 from mian.names import DEFAULT_SIGNATURE, WARMUP_FILE
 from mian.numbered_dirs import numbers_under
-from serving.tensors import request_inputs
+from mian.serving.tensors import request_inputs
 
 log = logging.getLogger("mian.serving")
 INTERNAL_SIGNATURES = ("__saved_model_init_op",)

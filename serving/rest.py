@@ -19,9 +19,9 @@ import threading
 
 import numpy as np
 
-from serving.inference import Inference, RequestError
-from serving.servicers import model_status
-from serving.tensors import InvalidInput
+from mian.serving.inference import Inference, RequestError
+from mian.serving.servicers import model_status
+from mian.serving.tensors import InvalidInput
 
 _MODEL_PATH = re.compile(r"^/v1/models/([^/:]+)(?:/versions/(\d+))?(:predict)?$")
 _HTTP_STATUS = {"INVALID_ARGUMENT": 400, "NOT_FOUND": 404, "UNAVAILABLE": 503, "INTERNAL": 500}

@@ -19,11 +19,11 @@ import grpc
 from grpc_health.v1 import health_pb2_grpc
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
-from serving.health import ModelHealth
-from serving.inference import Inference
-from serving.model_versions import ModelVersions
-from serving.rest import RestServer
-from serving.servicers import ModelService, PredictionService
+from mian.serving.health import ModelHealth
+from mian.serving.inference import Inference
+from mian.serving.model_versions import ModelVersions
+from mian.serving.rest import RestServer
+from mian.serving.servicers import ModelService, PredictionService
 
 log = logging.getLogger("mian.serving")
 

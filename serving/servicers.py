@@ -17,9 +17,9 @@ from tensorflow_serving.apis import (
 )
 
 from mian.names import EXAMPLES_INPUT, PROBABILITY
-from serving.inference import Inference, RequestError
-from serving.model_versions import LoadedVersion
-from serving.tensors import InvalidInput, output_protos, request_inputs
+from mian.serving.inference import Inference, RequestError
+from mian.serving.model_versions import LoadedVersion
+from mian.serving.tensors import InvalidInput, output_protos, request_inputs
 
 
 def _aborts_on_request_errors(method):

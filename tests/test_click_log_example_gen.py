@@ -8,7 +8,7 @@ from tfx.orchestration import metadata
 from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
-from components.click_log_example_gen import ClickLogExampleGen
+from mian.components.click_log_example_gen import ClickLogExampleGen
 from mian.config.dataset_config import DatasetConfig
 from mian.data.synthetic import GeneratorConfig, generate
 from tests.ingest_helpers import read_examples

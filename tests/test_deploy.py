@@ -10,7 +10,7 @@ from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from mian.cli.main import build_parser
-from serving.health import SERVICES
+from mian.serving.health import SERVICES
 
 DEPLOY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "deploy")
 

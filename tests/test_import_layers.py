@@ -2,20 +2,23 @@
 
 import ast
 import pathlib
+import tomllib
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 # Top to bottom: a module may import its own layer and the layers below it, never one above.
 LAYERS = (
     ("command", ("mian.cli",)),
-    ("pipeline and serving", ("pipeline", "serving")),
-    ("TFX components", ("components",)),
+    ("pipeline and serving", ("mian.pipeline", "mian.serving")),
+    ("TFX components", ("mian.components",)),
     ("stage code and tools", ("mian.stages", "mian.tools")),
     ("data", ("mian.data",)),
     ("configs", ("mian.config",)),
     ("shared names", ("mian.names", "mian.numbered_dirs", "mian")),
     ("model library", ("mian_keras",)),
 )
+# The folders of the project's code; pipeline/, components/ and serving/ install as subpackages of mian.
 PACKAGES = ("mian", "mian_keras", "pipeline", "components", "serving")
+PACKAGE_DIRS = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
 
 
 def layer_of(module: str) -> int | None:
@@ -30,7 +33,11 @@ def layer_of(module: str) -> int | None:
 
 
 def module_name(path: pathlib.Path) -> str:
-    parts = path.relative_to(REPO).with_suffix("").parts
+    """The name the file imports by once installed (pipeline/local_runner.py: mian.pipeline.local_runner)."""
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    installed_as = {folder: package for package, folder in PACKAGE_DIRS.items()}
+    if parts[0] in installed_as:
+        parts[0] = installed_as[parts[0]]
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 

@@ -4,8 +4,8 @@ import json
 
 from mian.config.pipeline_config import PipelineConfig
 from mian.data.synthetic import GeneratorConfig, generate
-from pipeline.kubeflow_v2_runner import compile_pipeline
-from pipeline.mian_pipeline import COMPONENTS
+from mian.pipeline.kubeflow_v2_runner import compile_pipeline
+from mian.pipeline.mian_pipeline import COMPONENTS
 
 IMAGE = "registry.example.com/mian:test"
 
@@ -39,4 +39,4 @@ def test_compiled_spec_has_every_component_in_dependency_order(tmp_path):
     assert images == {IMAGE}
     # The module file's functions are named by import path, so the image needs no uploaded module.
     text = json.dumps(pipeline_spec)
-    assert "pipeline.module_file.preprocessing_fn" in text and "pipeline.module_file.run_fn" in text
+    assert "mian.pipeline.module_file.preprocessing_fn" in text and "mian.pipeline.module_file.run_fn" in text

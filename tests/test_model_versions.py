@@ -5,7 +5,7 @@ import logging
 import numpy as np
 import tensorflow as tf
 
-from serving.model_versions import ModelVersions
+from mian.serving.model_versions import ModelVersions
 
 
 def save_version(path, inputs: dict, scale: float) -> None:

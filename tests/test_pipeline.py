@@ -25,10 +25,10 @@ from mian.config.pipeline_config import PipelineConfig, TrainingConfig, TuningCo
 from mian.data.synthetic import generate_if_requested
 from mian.names import ATTENTION_SIGNATURE, EXAMPLES_INPUT, HISTORY_LENGTH_FEATURE, PROBABILITY, RAW_SIGNATURE
 from mian.numbered_dirs import newest_numbered
+from mian.pipeline.mian_pipeline import COMPONENTS, TUNER
 from mian.stages.export import raw_input_fields
 from mian.stages.trainer import HISTORY_FILE, HPARAMS_FILE, load_trained_model
 from mian_keras.feature_spec import NUMERICAL
-from pipeline.mian_pipeline import COMPONENTS, TUNER
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
 pytestmark = pytest.mark.e2e

@@ -27,11 +27,11 @@ from tensorflow_serving.apis import (
 )
 
 from mian.names import HISTORY_LENGTH_FEATURE, RAW_SIGNATURE
+from mian.serving.model_versions import load_version, read_warmup_requests
+from mian.serving.process import ServerProcess
 from mian.stages.export import raw_input_fields
 from mian.stages.warmup import BATCH_SIZES, write_warmup_requests
 from mian_keras.feature_spec import NUMERICAL
-from serving.model_versions import load_version, read_warmup_requests
-from serving.process import ServerProcess
 from tests.model_helpers import REPO, push_model, raw_example, run_transform, serialized, synthetic_config
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.

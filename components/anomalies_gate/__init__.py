@@ -1,5 +1,5 @@
 """AnomaliesGate: stops the pipeline when ExampleValidator found anomalies."""
 
-from components.anomalies_gate.component import AnomaliesFound, AnomaliesGate, describe_anomalies
+from mian.components.anomalies_gate.component import AnomaliesFound, AnomaliesGate, describe_anomalies
 
 __all__ = ["AnomaliesFound", "AnomaliesGate", "describe_anomalies"]

@@ -10,7 +10,7 @@ from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
-from components.click_log_example_gen.executor import Executor
+from mian.components.click_log_example_gen.executor import Executor
 from mian.config.dataset_config import DatasetConfig
 
 

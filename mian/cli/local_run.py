@@ -85,8 +85,8 @@ def run_pipeline(config: PipelineConfig, out=sys.stdout, earlier_log: str | None
     with output_to(log_path) as output:
         terminal = output.out
         from mian.cli.run_report import format_report, read_report
+        from mian.pipeline.local_runner import run
         from mian.stages.eval_config import slice_features
-        from pipeline.local_runner import run
 
         generate_if_requested(config)
         progress = _Progress(config, terminal)

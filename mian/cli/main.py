@@ -213,7 +213,7 @@ def _serve(args: argparse.Namespace, terminal) -> int:
     import logging
 
     from mian.cli.library_logs import LOG_FORMAT
-    from serving.server import ServerOptions, serve
+    from mian.serving.server import ServerOptions, serve
 
     # The server's own log lines (versions loaded or refused) show on the terminal and in the log.
     own = logging.StreamHandler(terminal.err)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
-import os
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -11,10 +11,11 @@ import yaml
 
 Config = TypeVar("Config")
 
-# The configs and curated schemas shipped with the project, at the checkout's top level.
-_CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHIPPED_CONFIGS = os.path.join(_CHECKOUT, "configs")
-SHIPPED_SCHEMAS = os.path.join(_CHECKOUT, "schema")
+# The configs and curated schemas shipped with the project: the checkout's configs/ and schema/, installed
+# as package data (pyproject.toml), so that an installed mian finds them from any directory. TFX takes
+# schema files by path, and the package is installed unzipped: the folders are real directories.
+SHIPPED_CONFIGS = str(importlib.resources.files("mian.shipped_configs"))
+SHIPPED_SCHEMAS = str(importlib.resources.files("mian.shipped_schemas"))
 
 
 def load_config(path: str, from_dict: Callable[[dict], Config]) -> Config:
