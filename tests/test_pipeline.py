@@ -10,9 +10,11 @@ import glob
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -273,22 +275,9 @@ def test_two_workers_train_on_the_transform_output_like_one(first_run, tmp_path)
     Both start from the same seed; the two workers each compute half of every global batch.
     """
     config, _, _ = first_run
-    transform_graph = newest_numbered(os.path.join(config.pipeline_root, "Transform", "transform_graph"))
-    examples = newest_numbered(os.path.join(config.pipeline_root, "Transform", "transformed_examples"))
-    command = [
-        sys.executable,
-        "-m",
-        "mian.cli.main",
-        "train-worker",
-        "--data",
-        config.data_dir,
-        "--model",
-        "lr",
-    ]
-    command += ["--epochs", "5", "--hparams", '{"learning_rate": 0.05}', "--seed", "0"]
-    command += ["--transform-graph", transform_graph, "--transformed-examples", examples]
-    env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    env.pop("TF_CONFIG", None)
+    transform_graph, examples = _transform_outputs(config)
+    command = _train_worker_command(config, epochs=5)
+    env = _worker_env()
     cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
     jobs = {"one": [(dict(env), tmp_path / "one")]}
     jobs["two"] = [
@@ -333,6 +322,64 @@ def test_two_workers_train_on_the_transform_output_like_one(first_run, tmp_path)
     negatives = float(tf.size(labels)) - positives
     bound = max(0.01, 2 * _auc_standard_error(aucs["one"], positives, negatives))
     assert aucs["one"] > 0.6 and abs(aucs["two"] - aucs["one"]) <= bound, (aucs, bound)
+
+
+def test_a_killed_worker_restarted_resumes_from_its_backup(first_run, tmp_path):
+    """`mian train-worker` killed (SIGKILL) after it backed up an epoch, then started again with the
+    same arguments: it resumes after the backed-up epochs instead of starting over, and finishes."""
+    config, _, _ = first_run
+    epochs = 5
+    command = _train_worker_command(config, epochs=epochs, patience=epochs)
+    command += ["--run-dir", str(tmp_path / "run"), "--serving-dir", str(tmp_path / "serving")]
+    first = subprocess.Popen(command, env=_worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # BackupAndRestore writes a checkpoint at each epoch's end; kill the worker in the epoch after.
+    while not glob.glob(str(tmp_path / "run" / "backup" / "**" / "checkpoint"), recursive=True):
+        assert first.poll() is None, first.communicate()[1][-4000:]
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert not (tmp_path / "serving" / "saved_model.pb").exists()
+
+    second = subprocess.run(command, env=_worker_env(), capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-4000:]
+    with open(tmp_path / "run" / HISTORY_FILE) as f:
+        trained = len(json.load(f)["epochs"]["loss"])
+    # Patience as long as the run: the restarted worker trained exactly the epochs not backed up.
+    assert 1 <= trained < epochs
+    assert (tmp_path / "serving" / "saved_model.pb").exists()
+
+
+def _transform_outputs(config) -> tuple[str, str]:
+    """The newest transform_graph and transformed_examples of the pipeline's Transform."""
+    transform = os.path.join(config.pipeline_root, "Transform")
+    return (
+        newest_numbered(os.path.join(transform, "transform_graph")),
+        newest_numbered(os.path.join(transform, "transformed_examples")),
+    )
+
+
+def _train_worker_command(config, epochs: int, patience: int | None = None) -> list[str]:
+    """`mian train-worker` on the pipeline's Transform output: LR, seeded, without --run-dir."""
+    transform_graph, examples = _transform_outputs(config)
+    command = [sys.executable, "-m", "mian.cli.main", "train-worker", "--data", config.data_dir]
+    command += [
+        "--model",
+        "lr",
+        "--epochs",
+        str(epochs),
+        "--hparams",
+        '{"learning_rate": 0.05}',
+        "--seed",
+        "0",
+    ]
+    command += ["--transform-graph", transform_graph, "--transformed-examples", examples]
+    return command + (["--patience", str(patience)] if patience is not None else [])
+
+
+def _worker_env() -> dict:
+    env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("TF_CONFIG", None)
+    return env
 
 
 def _auc_standard_error(auc: float, positives: float, negatives: float) -> float:
