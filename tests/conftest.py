@@ -53,11 +53,12 @@ def _seeded():
     keras.utils.set_random_seed(0)
 
 
-@pytest.fixture
+# Immutable (frozen dataclasses), so shared by every test of the session.
+@pytest.fixture(scope="session")
 def spec() -> FeatureSpec:
     return small_spec()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def hparams() -> HParams:
     return HParams(num_heads=2, gim_width=8, mlp_units=(8, 4))

@@ -16,54 +16,64 @@ from mian_keras.random_batch import random_batch
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
 pytestmark = pytest.mark.e2e
 
-# Loads the SavedModel with TensorFlow alone and proves the project was never imported.
+# Loads the SavedModels with TensorFlow alone and proves the project was never imported: one process
+# for every model, since starting TensorFlow costs more than loading a model.
 LOADER = textwrap.dedent(
     """
     import json, sys
-    import numpy as np
     import tensorflow as tf
-    path, inputs_file = sys.argv[1], sys.argv[2]
-    with open(inputs_file) as f:
-        raw = json.load(f)
-    loaded = tf.saved_model.load(path)
-    serve = loaded.signatures["serving_default"]
-    args = {name: tf.constant(v["values"], dtype=v["dtype"]) for name, v in raw.items()}
-    outputs = {k: v.numpy().tolist() for k, v in serve(**args).items()}
+    models = json.loads(sys.argv[1])
+    served = {}
+    for name, (path, inputs_file) in models.items():
+        with open(inputs_file) as f:
+            raw = json.load(f)
+        serve = tf.saved_model.load(path).signatures["serving_default"]
+        args = {key: tf.constant(v["values"], dtype=v["dtype"]) for key, v in raw.items()}
+        served[name] = {k: v.numpy().tolist() for k, v in serve(**args).items()}
     leaked = sorted(m for m in sys.modules if m.split(".")[0] in ("mian", "mian_keras"))
-    print(json.dumps({"outputs": outputs, "leaked": leaked}))
+    print(json.dumps({"outputs": served, "leaked": leaked}))
     """
 )
 
 
-@pytest.mark.parametrize("name", list(MODELS))
-def test_saved_model_serves_in_a_fresh_process_without_project_code(tmp_path, spec, hparams, name):
-    model = build_model(name, spec, hparams)
-    batch = random_batch(spec, 6, seed=3, history_lengths=[0, 1, 2, 3, 5, 6])
-    expected = model(batch, training=False).numpy()
-    export_dir = str(tmp_path / "saved_model")
-    model.save(export_dir, save_format="tf")
-
-    inputs_file = tmp_path / "inputs.json"
-    inputs_file.write_text(
-        json.dumps({k: {"values": v.tolist(), "dtype": str(v.dtype)} for k, v in batch.items()})
-    )
-    loader = tmp_path / "load.py"
+@pytest.fixture(scope="module")
+def served_elsewhere(tmp_path_factory, spec, hparams):
+    """Every model saved, then served by a fresh process without the project: (expected, report)."""
+    expected, models = {}, {}
+    for name in MODELS:
+        directory = tmp_path_factory.mktemp(name)
+        model = build_model(name, spec, hparams)
+        batch = random_batch(spec, 6, seed=3, history_lengths=[0, 1, 2, 3, 5, 6])
+        expected[name] = model(batch, training=False).numpy()
+        model.save(str(directory / "saved_model"), save_format="tf")
+        inputs_file = directory / "inputs.json"
+        inputs_file.write_text(
+            json.dumps({k: {"values": v.tolist(), "dtype": str(v.dtype)} for k, v in batch.items()})
+        )
+        models[name] = (str(directory / "saved_model"), str(inputs_file))
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    loader = elsewhere / "load.py"
     loader.write_text(LOADER)
-    # A clean environment: no PYTHONPATH, run from the temp dir, and the project uninstalled from view.
+    # A clean environment: no PYTHONPATH, run from a temp dir, and the project uninstalled from view.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
-        [sys.executable, "-S", str(loader), export_dir, str(inputs_file)],
-        cwd=tmp_path,
+        [sys.executable, "-S", str(loader), json.dumps(models)],
+        cwd=elsewhere,
         env={**env, "PYTHONPATH": _site_packages_without_project()},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return expected, json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_saved_model_serves_in_a_fresh_process_without_project_code(served_elsewhere, name):
+    expected, report = served_elsewhere
     assert report["leaked"] == []
-    (served,) = report["outputs"].values()
-    np.testing.assert_allclose(np.array(served), expected, rtol=1e-5, atol=1e-5)
+    (served,) = report["outputs"][name].values()
+    np.testing.assert_allclose(np.array(served), expected[name], rtol=1e-5, atol=1e-5)
 
 
 def _site_packages_without_project() -> str:
