@@ -172,7 +172,7 @@ def _add_config_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--model", help="model name from the registry (default: mian)")
     command.add_argument("--hparams", help="JSON of HParams overrides")
     command.add_argument("--epochs", type=int, help="maximum training epochs")
-    command.add_argument("--patience", type=int, help="epochs without a better eval AUC before training stops")
+    command.add_argument("--patience", type=int, help="epochs without a better eval AUC before stopping")
     command.add_argument("--seed", type=int, help="fixes initial weights, dropout and batch order")
 
 
