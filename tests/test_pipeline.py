@@ -268,39 +268,52 @@ def _free_ports(count: int) -> list[int]:
     return ports
 
 
-def test_two_workers_train_on_the_transform_output_like_one(first_run, tmp_path):
+def test_two_workers_train_like_one_and_a_killed_worker_resumes(first_run, tmp_path):
     """`mian train-worker` as a job of two worker processes on localhost (TF_CONFIG), against one
     process alone: both workers in one job (2 replicas), the same test AUC within 0.01, one export.
 
-    Both start from the same seed; the two workers each compute half of every global batch.
+    The lone worker is killed (SIGKILL) once it has backed up an epoch and started again with the same
+    arguments: it resumes after the backed-up epochs instead of starting over. Both jobs start from the
+    same seed and train every epoch (patience as long as the run), so the resumed one must still match.
     """
     config, _, _ = first_run
     transform_graph, examples = _transform_outputs(config)
-    command = _train_worker_command(config, epochs=5)
+    epochs = 5
+    command = _train_worker_command(config, epochs=epochs, patience=epochs)
     env = _worker_env()
     cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
-    jobs = {"one": [(dict(env), tmp_path / "one")]}
+    jobs = {"one": [dict(env)]}
     jobs["two"] = [
-        (
-            {**env, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})},
-            tmp_path / "two",
-        )  # fmt: skip
+        {**env, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})}
         for i in range(2)
     ]
-    processes = [
-        subprocess.Popen(
+
+    def start(name: str, worker_env: dict) -> subprocess.Popen:
+        out = tmp_path / name
+        return subprocess.Popen(
             [*command, "--run-dir", str(out / "run"), "--serving-dir", str(out / "serving")],
             env=worker_env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
-        for runs in jobs.values()
-        for worker_env, out in runs
-    ]
-    for process in processes:
+        )
+
+    two = [start("two", worker_env) for worker_env in jobs["two"]]
+    one = start("one", jobs["one"][0])
+    # BackupAndRestore writes a checkpoint at each epoch's end; kill the worker in the epoch after.
+    while not glob.glob(str(tmp_path / "one" / "run" / "backup" / "**" / "checkpoint"), recursive=True):
+        assert one.poll() is None, one.communicate()[1][-4000:]
+        time.sleep(0.05)
+    one.send_signal(signal.SIGKILL)
+    one.wait()
+    assert not (tmp_path / "one" / "serving" / "saved_model.pb").exists()
+    one = start("one", jobs["one"][0])
+    for process in [*two, one]:
         _, stderr = process.communicate(timeout=600)
         assert process.returncode == 0, stderr[-4000:]
+    with open(tmp_path / "one" / "run" / HISTORY_FILE) as f:
+        resumed_epochs = len(json.load(f)["epochs"]["loss"])
+    assert 1 <= resumed_epochs < epochs
 
     tft_output = tft.TFTransformOutput(transform_graph)
     test_files = glob.glob(os.path.join(examples, "Split-test", "*.gz"))
@@ -322,31 +335,6 @@ def test_two_workers_train_on_the_transform_output_like_one(first_run, tmp_path)
     negatives = float(tf.size(labels)) - positives
     bound = max(0.01, 2 * _auc_standard_error(aucs["one"], positives, negatives))
     assert aucs["one"] > 0.6 and abs(aucs["two"] - aucs["one"]) <= bound, (aucs, bound)
-
-
-def test_a_killed_worker_restarted_resumes_from_its_backup(first_run, tmp_path):
-    """`mian train-worker` killed (SIGKILL) after it backed up an epoch, then started again with the
-    same arguments: it resumes after the backed-up epochs instead of starting over, and finishes."""
-    config, _, _ = first_run
-    epochs = 5
-    command = _train_worker_command(config, epochs=epochs, patience=epochs)
-    command += ["--run-dir", str(tmp_path / "run"), "--serving-dir", str(tmp_path / "serving")]
-    first = subprocess.Popen(command, env=_worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # BackupAndRestore writes a checkpoint at each epoch's end; kill the worker in the epoch after.
-    while not glob.glob(str(tmp_path / "run" / "backup" / "**" / "checkpoint"), recursive=True):
-        assert first.poll() is None, first.communicate()[1][-4000:]
-        time.sleep(0.05)
-    first.send_signal(signal.SIGKILL)
-    first.wait()
-    assert not (tmp_path / "serving" / "saved_model.pb").exists()
-
-    second = subprocess.run(command, env=_worker_env(), capture_output=True, text=True, timeout=600)
-    assert second.returncode == 0, second.stderr[-4000:]
-    with open(tmp_path / "run" / HISTORY_FILE) as f:
-        trained = len(json.load(f)["epochs"]["loss"])
-    # Patience as long as the run: the restarted worker trained exactly the epochs not backed up.
-    assert 1 <= trained < epochs
-    assert (tmp_path / "serving" / "saved_model.pb").exists()
 
 
 def _transform_outputs(config) -> tuple[str, str]:
