@@ -3,11 +3,15 @@
 Import it with TF_USE_LEGACY_KERAS=1 set before TensorFlow is first imported (the Keras 2 API).
 """
 
+from mian_keras.autograph import skip_tf_keras
 from mian_keras.feature_spec import FeatureSpec, Field, SequenceField
 from mian_keras.hparams import ABLATIONS, HParams
 from mian_keras.models.mian import attention_model
 from mian_keras.models.registry import MODELS, build_model
 from mian_keras.training import compile_model
+
+# Before any model is traced: every entry point that trains or exports imports mian_keras.
+skip_tf_keras()
 
 __all__ = [
     "ABLATIONS",
