@@ -346,7 +346,7 @@ def _transform_outputs(config) -> tuple[str, str]:
     )
 
 
-def _train_worker_command(config, epochs: int, patience: int | None = None) -> list[str]:
+def _train_worker_command(config, epochs: int, patience: int) -> list[str]:
     """`mian train-worker` on the pipeline's Transform output: LR, seeded, without --run-dir."""
     transform_graph, examples = _transform_outputs(config)
     command = [sys.executable, "-m", "mian.cli.main", "train-worker", "--data", config.data_dir]
@@ -361,7 +361,7 @@ def _train_worker_command(config, epochs: int, patience: int | None = None) -> l
         "0",
     ]
     command += ["--transform-graph", transform_graph, "--transformed-examples", examples]
-    return command + (["--patience", str(patience)] if patience is not None else [])
+    return command + ["--patience", str(patience)]
 
 
 def _worker_env() -> dict:
