@@ -373,24 +373,38 @@ def self_signed_certificate(directory) -> tuple[str, str]:
     return cert_path, key_path
 
 
-def wait_for_version(server, version: int, seconds: float = 60) -> None:
+def wait_until(condition, what: str, seconds: float = 60) -> None:
+    """Poll `condition` until it holds; the deadline only guards against a hang, it bounds no speed."""
     deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {seconds} s")
+        time.sleep(0.1)
+
+
+def wait_for_version(server, version: int) -> None:
     request = get_model_status_pb2.GetModelStatusRequest()
     request.model_spec.name = "mian"
-    while time.monotonic() < deadline:
-        versions = [s.version for s in server.models.GetModelStatus(request, timeout=10).model_version_status]
-        if version in versions:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"version {version} never became available")
+
+    def available() -> bool:
+        statuses = server.models.GetModelStatus(request, timeout=10).model_version_status
+        return version in [s.version for s in statuses]
+
+    wait_until(available, f"version {version} available")
+
+
+def wait_for_model_calls(server, before: int) -> None:
+    """Until the server has answered requests beyond its count `before`: a load is under way."""
+    wait_until(lambda: server.model_calls() > before, "requests answered")
 
 
 def test_hot_swap_under_load_and_a_corrupt_version_are_invisible_to_clients(server, models):
     base, paths = models
     examples = [serialized(e) for e in raw_examples(50, seed=8)]
     with concurrent.futures.ThreadPoolExecutor(1) as background:
+        calls = server.model_calls()
         running = background.submit(load, server, 8, 250, examples)
-        time.sleep(1.0)
+        wait_for_model_calls(server, calls)
         shutil.copytree(paths[2], os.path.join(base, "mian", "2"))  # copied file by file, as the Pusher does
         assert running.result() == []
     wait_for_version(server, 2)
@@ -465,9 +479,7 @@ def test_health_check_says_serving_once_a_version_is_loaded(models, tmp_path):
             health(server, "no.such.Service")
         assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
         shutil.copytree(paths[1], tmp_path / "mian" / "1")
-        deadline = time.monotonic() + 60
-        while health(server) != "SERVING" and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: health(server) == "SERVING", "health SERVING")
         assert [health(server, s) for s in services] == ["SERVING"] * 3
         response = server.predictions.Predict(predict_request([serialized(raw_examples(1, seed=3)[0])]))
         assert response.model_spec.version.value == 1
@@ -480,8 +492,10 @@ def test_sigterm_during_load_drains_in_flight_requests_and_exits_zero(models):
     server = start_server(base, "--no-batching")
     examples = [serialized(e) for e in raw_examples(20, seed=9)]
     with concurrent.futures.ThreadPoolExecutor(1) as background:
+        calls = server.model_calls()
         running = background.submit(load, server, 8, 200, examples)
-        time.sleep(1.0)
+        # Signal once requests are being answered, however slow the machine is to start the clients.
+        wait_for_model_calls(server, calls)
         server.process.send_signal(signal.SIGTERM)
         errors = running.result()
     assert server.process.wait(timeout=60) == 0
