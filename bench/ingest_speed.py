@@ -90,16 +90,16 @@ def main() -> None:
     )
 
     modes = {
-        "single process (in_memory)": [],
-        f"multi_processing x{args.workers}": [
-            "--direct_running_mode=multi_processing",
-            f"--direct_num_workers={args.workers}",
-        ],
+        "single": ("single process (in_memory)", []),
+        "multi": (
+            f"multi_processing x{args.workers}",
+            ["--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers}"],
+        ),
     }
-    modes = {name: beam for name, beam in modes.items() if name.split()[0].split("_")[0] in args.modes}
     print(f"{'runner':<28} {'examples':>10} {'seconds':>8} {'examples/s':>11} {'peak RSS MiB':>12}  books")
-    for name, beam_args in modes.items():
-        out_dir = os.path.join(work, name.split()[0])
+    for mode in args.modes:
+        name, beam_args = modes[mode]
+        out_dir = os.path.join(work, mode)
         command = [sys.executable, __file__, "--child", data_dir, out_dir, *beam_args]
         result = subprocess.run(command, capture_output=True, text=True, check=True)
         report = json.loads(result.stdout.strip().splitlines()[-1])
