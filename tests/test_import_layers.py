@@ -2,9 +2,9 @@
 
 import ast
 import pathlib
-import tomllib
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
+from tests.layout_helpers import CODE_FOLDERS, REPO, installed_parts
+
 # Top to bottom: a module may import its own layer and the layers below it, never one above.
 LAYERS = (
     ("command", ("mian.cli",)),
@@ -16,9 +16,6 @@ LAYERS = (
     ("shared names", ("mian.names", "mian.numbered_dirs", "mian")),
     ("model library", ("mian_keras",)),
 )
-# The folders of the project's code; pipeline/, components/ and serving/ install as subpackages of mian.
-PACKAGES = ("mian", "mian_keras", "pipeline", "components", "serving")
-PACKAGE_DIRS = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
 
 
 def layer_of(module: str) -> int | None:
@@ -34,10 +31,7 @@ def layer_of(module: str) -> int | None:
 
 def module_name(path: pathlib.Path) -> str:
     """The name the file imports by once installed (pipeline/local_runner.py: mian.pipeline.local_runner)."""
-    parts = list(path.relative_to(REPO).with_suffix("").parts)
-    installed_as = {folder: package for package, folder in PACKAGE_DIRS.items()}
-    if parts[0] in installed_as:
-        parts[0] = installed_as[parts[0]]
+    parts = installed_parts(path.with_suffix(""))
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -56,7 +50,7 @@ def imported_modules(path: pathlib.Path) -> set[str]:
 
 def upward_imports() -> list[str]:
     found = []
-    for package in PACKAGES:
+    for package in CODE_FOLDERS:
         for path in sorted((REPO / package).rglob("*.py")):
             importer = module_name(path)
             own = layer_of(importer)
@@ -69,7 +63,7 @@ def upward_imports() -> list[str]:
 
 
 def test_every_module_belongs_to_a_layer():
-    for package in PACKAGES:
+    for package in CODE_FOLDERS:
         for path in (REPO / package).rglob("*.py"):
             assert layer_of(module_name(path)) is not None, path
 

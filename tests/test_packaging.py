@@ -6,33 +6,13 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tomllib
 import zipfile
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
-SOURCES = (
-    "pyproject.toml",
-    "README.md",
-    "mian",
-    "mian_keras",
-    "pipeline",
-    "components",
-    "serving",
-    "configs",
-    "schema",
-)
-PACKAGE_DIRS = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+from tests.layout_helpers import CODE_FOLDERS, PACKAGE_DIRS, REPO, installed_parts
 
-
-def installed_path(path: pathlib.Path) -> str:
-    """Where a checkout file lands in the wheel (pipeline/module_file.py: mian/pipeline/module_file.py)."""
-    parts = list(path.relative_to(REPO).parts)
-    folders = {folder: package for package, folder in PACKAGE_DIRS.items()}
-    if parts[0] in folders:
-        parts[0:1] = folders[parts[0]].split(".")
-    return "/".join(parts)
+SOURCES = ("pyproject.toml", "README.md", *CODE_FOLDERS, "configs", "schema")
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +52,8 @@ def test_the_wheel_holds_only_the_projects_two_packages_with_configs_and_schemas
     # Every module of the checkout is in it, under the name it imports by: a package missing from
     # pyproject.toml's list would be left out silently.
     checkout = {
-        installed_path(path)
-        for folder in ("mian", "mian_keras", "pipeline", "components", "serving")
+        "/".join(installed_parts(path))
+        for folder in CODE_FOLDERS
         for path in (REPO / folder).rglob("*.py")
         if "__pycache__" not in path.parts
     }
@@ -83,7 +63,7 @@ def test_the_wheel_holds_only_the_projects_two_packages_with_configs_and_schemas
 def test_no_module_imports_a_folder_by_its_checkout_name():
     # `import pipeline` works in the checkout and nowhere else: installed, it is mian.pipeline.
     offenders = []
-    for folder in ("mian", "mian_keras", "pipeline", "components", "serving", "tests", "bench"):
+    for folder in (*CODE_FOLDERS, "tests", "bench"):
         for path in (REPO / folder).rglob("*.py"):
             for line in path.read_text().splitlines():
                 words = line.split()
