@@ -106,7 +106,10 @@ def test_tune_gives_each_model_a_search_whose_best_values_train_its_seeds(tmp_pa
     with open(model_dir / "tuned.json") as f:
         best = json.load(f)
     assert set(best) == set(DEFAULT_SEARCH_SPACE)
-    assert 3e-4 <= best["learning_rate"] <= 1e-2 and best["dropout"] in DEFAULT_SEARCH_SPACE["dropout"]
+    rate = DEFAULT_SEARCH_SPACE["learning_rate"]
+    assert rate["min"] <= best["learning_rate"] <= rate["max"]
+    assert best["dropout"] in DEFAULT_SEARCH_SPACE["dropout"]
+    assert best["init_stddev"] in DEFAULT_SEARCH_SPACE["init_stddev"]
     with open(model_dir / "0" / "hparams.json") as f:
         trained = json.load(f)
     assert {k: trained[k] for k in best} == best
