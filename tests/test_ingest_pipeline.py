@@ -9,7 +9,8 @@ import pytest
 from mian.config.dataset_config import DatasetConfig
 from mian.data.ingest import accounting
 from mian.data.ingest.examples import history_bucket
-from mian.data.ingest.pipeline import join_kind
+from mian.data.ingest.passes import pass_count
+from mian.data.ingest.pipeline import join_kind, split_dir
 from mian.data.synthetic import GeneratorConfig, generate
 from tests.ingest_helpers import run_ingestion
 
@@ -249,3 +250,33 @@ def test_the_shuffle_join_writes_what_the_side_input_join_writes(logs, request, 
         return sorted(rejections, key=lambda r: (r["table"], r["line"]))
 
     assert by_row(side_rejections) == by_row(shuffle_rejections) and side_stats == shuffle_stats
+
+
+@pytest.mark.parametrize("logs", ["generated_logs", "bad_logs"])
+def test_passes_over_parts_of_the_users_write_what_one_pass_writes(logs, request, tmp_path_factory):
+    # bad_logs in 3 parts: u1 falls in part 2, u2, u9 and the row without a user id in part 0, none in
+    # part 1; u2's last impression is a day before the log's, so its part must split on the log's day.
+    data_dir, config = request.getfixturevalue(logs)
+    if logs == "bad_logs":
+        config = DatasetConfig.from_dict(CONFIG)
+    assert pass_count(config, str(data_dir)) == 1  # small files, passes: auto
+    outputs = {}
+    for passes in (1, 3):
+        out = tmp_path_factory.mktemp(f"passes{passes}")
+        outputs[passes] = run_ingestion(data_dir, out, dataclasses.replace(config, passes=passes))
+    (whole, whole_rejections, whole_stats), (parts, part_rejections, part_stats) = outputs.values()
+    for split in whole:
+        assert sorted(map(repr, whole[split])) == sorted(map(repr, parts[split])), split
+        assert whole[split]
+
+    def by_row(rejections):
+        return sorted(rejections, key=lambda r: (r["table"], r["line"]))
+
+    assert by_row(whole_rejections) == by_row(part_rejections)
+    assert whole_stats == part_stats
+    # The parts' books are merged into the one stats file, and the parts wrote side by side.
+    assert [n for n in os.listdir(out / "rejected") if n.startswith("ingestion_stats")] == [
+        "ingestion_stats.json"
+    ]
+    train_files = os.listdir(split_dir(str(out / "examples"), "train"))
+    assert {n.split("-part")[1][:10] for n in train_files} >= {"0000of0003", "0002of0003"}

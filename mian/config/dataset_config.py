@@ -89,6 +89,10 @@ class DatasetConfig:
     # memory), "shuffle" (a CoGroupByKey per table: any size) or "auto" (shuffle above
     # SIDE_INPUT_MAX_BYTES of users and items files).
     join: str = "auto"
+    # The ingestion's passes over disjoint parts of the users: an int, or "auto" (one on a runner with
+    # its own shuffle; on the DirectRunner, which holds a stage's whole input in memory, one per 40 MiB
+    # of impression files; see mian/data/ingest/passes.py).
+    passes: int | str = "auto"
     embedding_dim: int = 16
 
     def __post_init__(self):
@@ -123,6 +127,10 @@ class DatasetConfig:
         if self.join not in JOINS:
             raise ValueError(
                 f"dataset config {self.name!r}: join must be one of {list(JOINS)}, got {self.join!r}"
+            )
+        if self.passes != "auto" and not (isinstance(self.passes, int) and self.passes >= 1):
+            raise ValueError(
+                f"dataset config {self.name!r}: passes must be 'auto' or an integer >= 1, got {self.passes!r}"
             )
         if self.timestamp_unit not in TIMESTAMP_UNITS:
             raise ValueError(

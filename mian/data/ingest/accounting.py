@@ -37,6 +37,18 @@ def load_stats(rejected_uri: str) -> dict[str, int]:
         return json.loads(f.read().decode("utf-8"))
 
 
+def merge_stats(parts: list[dict[str, int]]) -> dict[str, int]:
+    """The books of a run made of several passes: counts summed, the time range spanning them all."""
+    merged: dict[str, int] = {}
+    for stats in parts:
+        for key, value in stats.items():
+            if key in merged and key in (FIRST_TS, LAST_TS):
+                merged[key] = (min if key == FIRST_TS else max)(merged[key], value)
+            else:
+                merged[key] = merged.get(key, 0) + value
+    return merged
+
+
 def rejected(stats: dict[str, int], table: str) -> dict[str, int]:
     """{reason: rows} rejected from one table."""
     prefix = f"{table}.rejected."

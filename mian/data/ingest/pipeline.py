@@ -13,12 +13,17 @@ the dead-letter output with its table, file, line, field and reason; the counts 
 written and rows rejected per reason go to a stats JSON (with the impressions' time range) and to Beam
 counters, so that for impressions read = written + rejected holds exactly, and the counts between
 stages (unique, grouped) say where a row went missing if it ever does.
+
+One run of `ingest` may cover only a part of the users (`UserPart`, see passes.py): every row of a user
+goes to the same part, so each part's dedupe, history and split are those of the whole run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import zlib
 
 import apache_beam as beam
 from apache_beam.io import fileio
@@ -29,7 +34,7 @@ from mian.config.dataset_config import SECONDS_PER_DAY, DatasetConfig
 from mian.data.ingest import records
 from mian.data.ingest.examples import item_values, to_example
 from mian.data.ingest.history import attach_histories, block_of, click_blocks
-from mian.data.ingest.raw_rows import read_chunk, split_file
+from mian.data.ingest.raw_rows import RawRow, read_chunk, split_file
 
 SPLITS = ("train", "eval", "test")
 EXAMPLES_FILE_PREFIX = "data_tfrecord"
@@ -43,6 +48,40 @@ LAST_TS = "impressions.last_ts"
 _NAMESPACE = "mian.ingest"
 
 
+@dataclasses.dataclass(frozen=True)
+class UserPart:
+    """The users one run of `ingest` covers: those whose id hashes to `index` of `count` parts."""
+
+    index: int = 0
+    count: int = 1
+
+    def holds(self, row: RawRow, config: DatasetConfig) -> bool:
+        if self.count == 1:
+            return True
+        user = records.user_id_of(row, config)
+        # A row without a readable user id is rejected, once: by the first part.
+        part = 0 if user is None else zlib.crc32(user.encode("utf-8")) % self.count
+        return part == self.index
+
+    @property
+    def first(self) -> bool:
+        """The users and items tables are counted and their rejections written by the first part only."""
+        return self.index == 0
+
+    @property
+    def suffix(self) -> str:
+        """What this part adds to its file names, so that the parts' files sit side by side."""
+        return "" if self.count == 1 else f"-part{self.index:04d}of{self.count:04d}"
+
+
+WHOLE = UserPart()
+
+
+def stats_file(part: UserPart = WHOLE) -> str:
+    name, extension = os.path.splitext(STATS_FILE)
+    return f"{name}{part.suffix}{extension}"
+
+
 def split_dir(examples_uri: str, split: str) -> str:
     """Where a split's files go, in the layout of TFX's Examples artifact."""
     return os.path.join(examples_uri, f"Split-{split}")
@@ -54,14 +93,21 @@ def ingest(
     data_dir: str,
     examples_uri: str,
     rejected_uri: str,
+    part: UserPart = WHOLE,
+    last_day: int | None = None,
 ) -> None:
-    """Add the ingestion to `pipeline`; run the pipeline to write examples, rejections and stats."""
+    """Add the ingestion to `pipeline`; run the pipeline to write examples, rejections and stats.
+
+    With a `part` of the users, `last_day` (the day of the whole log's last impression) places the
+    time split; without one it is the last day of the impressions read.
+    """
     tables = {}
     for table in ("impressions", "users", "items"):
         spec = getattr(config, table)
-        tables[table] = pipeline | f"Read {table}" >> _ReadTable(
+        tables[table] = pipeline | f"Read {table}" >> ReadTable(
             config.table_path(spec, data_dir), spec.resolved_format()
         )
+    tables["impressions"] = tables["impressions"] | "Rows of this part" >> beam.Filter(part.holds, config)
 
     users, user_rejects = tables["users"] | "Users" >> _KeyedTable(
         "users", config.user_id, config.user_columns
@@ -89,7 +135,10 @@ def ingest(
     times = joined | "Times" >> beam.Map(lambda r: r["ts"])
     first_ts = times | "Earliest" >> beam.CombineGlobally(min).without_defaults()
     last_ts = times | "Latest" >> beam.CombineGlobally(max).without_defaults()
-    last_day = last_ts | "Last day" >> beam.Map(lambda ts: ts // SECONDS_PER_DAY)
+    if last_day is None:
+        split_day = last_ts | "Last day" >> beam.Map(lambda ts: ts // SECONDS_PER_DAY)
+    else:
+        split_day = pipeline | "Last day" >> beam.Create([last_day])
     window_days = config.history_window_days
     keyed_impressions = joined | "Key impressions" >> beam.Map(
         lambda r: ((r["user_id"], block_of(r["ts"], window_days)), ("impression", r))
@@ -105,7 +154,7 @@ def ingest(
         | "Group by user and block" >> beam.GroupByKey()
     )
     examples = user_blocks | "Attach histories" >> beam.FlatMap(
-        _examples_of_block, config, beam.pvalue.AsSingleton(last_day)
+        _examples_of_block, config, beam.pvalue.AsSingleton(split_day)
     )
     by_split = examples | "Split by time" >> beam.Partition(
         lambda split_and_example, _: SPLITS.index(split_and_example[0]), len(SPLITS)
@@ -116,34 +165,36 @@ def ingest(
             | f"Drop split name {split}" >> beam.Map(lambda s: s[1])
             | f"Write {split}"
             >> beam.io.WriteToTFRecord(
-                os.path.join(split_dir(examples_uri, split), EXAMPLES_FILE_PREFIX),
+                os.path.join(split_dir(examples_uri, split), EXAMPLES_FILE_PREFIX + part.suffix),
                 file_name_suffix=".gz",
             )
         )
 
-    rejected = (
-        impression_rejects,
-        unique.duplicate,
-        user_rejects,
-        item_rejects,
-    ) | "All rejections" >> beam.Flatten()
+    rejections = [impression_rejects, unique.duplicate]
+    counts = [tables["impressions"] | "Count impressions read" >> beam.Map(lambda _: "impressions.read")]
+    if part.first:
+        rejections += [user_rejects, item_rejects]
+        counts += [
+            tables["users"] | "Count users read" >> beam.Map(lambda _: "users.read"),
+            tables["items"] | "Count items read" >> beam.Map(lambda _: "items.read"),
+        ]
+    rejected = rejections | "All rejections" >> beam.Flatten()
     _ = (
         rejected
         | "Rejections as JSON" >> beam.Map(lambda r: json.dumps(r.to_dict(), sort_keys=True))
         | "Write rejections"
-        >> beam.io.WriteToText(os.path.join(rejected_uri, REJECTED_FILE_PREFIX), file_name_suffix=".jsonl")
+        >> beam.io.WriteToText(
+            os.path.join(rejected_uri, REJECTED_FILE_PREFIX + part.suffix), file_name_suffix=".jsonl"
+        )
     )
 
-    counts = (
-        tables["impressions"] | "Count impressions read" >> beam.Map(lambda _: "impressions.read"),
-        tables["users"] | "Count users read" >> beam.Map(lambda _: "users.read"),
-        tables["items"] | "Count items read" >> beam.Map(lambda _: "items.read"),
+    counts += [
         rejected | "Count rejections" >> beam.Map(lambda r: f"{r.table}.rejected.{r.reason}"),
         joined | "Count unknown ids" >> beam.FlatMap(_unknown_ids),
         joined | "Count unique impressions" >> beam.Map(lambda _: "impressions.unique"),
         user_blocks | "Count grouped impressions" >> beam.FlatMap(_grouped_impressions),
         examples | "Count examples" >> beam.Map(lambda s: f"examples.{s[0]}"),
-    )
+    ]
     _ = (
         counts
         | "All counts" >> beam.Flatten()
@@ -154,7 +205,9 @@ def ingest(
         >> beam.Map(_with_time_range, beam.pvalue.AsList(first_ts), beam.pvalue.AsList(last_ts))
         | "Stats as JSON" >> beam.Map(lambda d: json.dumps(d, sort_keys=True, indent=1))
         | "Write stats"
-        >> beam.io.WriteToText(os.path.join(rejected_uri, STATS_FILE), num_shards=1, shard_name_template="")
+        >> beam.io.WriteToText(
+            os.path.join(rejected_uri, stats_file(part)), num_shards=1, shard_name_template=""
+        )
     )
 
 
@@ -174,7 +227,7 @@ class _Tally(beam.DoFn):
         yield key
 
 
-class _ReadTable(beam.PTransform):
+class ReadTable(beam.PTransform):
     """Every row of every file matching a path or glob, as RawRows with file and line; files are read
     in chunks of lines, spread over the workers."""
 

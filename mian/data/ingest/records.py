@@ -65,6 +65,14 @@ def parse_impression(row: RawRow, config: DatasetConfig) -> dict | Rejection:
     return record
 
 
+def user_id_of(row: RawRow, config: DatasetConfig) -> str | None:
+    """The impression's user id as `parse_impression` reads it, or None when it has none."""
+    try:
+        return _required(_columns(row), config.user_id)
+    except _Invalid:
+        return None
+
+
 def parse_table_row(row: RawRow, table: str, key_column: str, columns_spec: dict) -> tuple | Rejection:
     """A (key, {column: value}, file, line, text) tuple for a user or item table row, or a Rejection."""
     try:

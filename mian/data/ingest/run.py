@@ -8,7 +8,7 @@ import apache_beam as beam
 
 from mian.config.dataset_config import DatasetConfig
 from mian.data.ingest import accounting
-from mian.data.ingest.pipeline import ingest
+from mian.data.ingest.passes import ingest_in_passes, pass_count
 
 
 def examples_dir(out_dir: str) -> str:
@@ -22,6 +22,12 @@ def rejected_dir(out_dir: str) -> str:
 def run_to_directory(config: DatasetConfig, data_dir: str, out_dir: str, beam_args=()) -> dict[str, int]:
     """Run the ingestion in a Beam pipeline of its own, into out_dir/examples and out_dir/rejected;
     return the counts it wrote (see accounting)."""
-    with beam.Pipeline(argv=list(beam_args)) as pipeline:
-        ingest(pipeline, config, data_dir, examples_dir(out_dir), rejected_dir(out_dir))
+    ingest_in_passes(
+        lambda: beam.Pipeline(argv=list(beam_args)),
+        config,
+        data_dir,
+        examples_dir(out_dir),
+        rejected_dir(out_dir),
+        pass_count(config, data_dir, beam_args),
+    )
     return accounting.load_stats(rejected_dir(out_dir))

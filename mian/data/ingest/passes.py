@@ -1,0 +1,98 @@
+"""The ingestion in passes over disjoint parts of the users, so that a runner that holds a stage's
+whole input in memory (Beam's DirectRunner) holds one part at a time.
+
+A runner with its own shuffle (Dataflow, Flink, Spark) bounds each worker's memory by the (user,
+block) grouping and runs the ingestion in one pass. The DirectRunner keeps every GroupByKey's whole
+input in memory, so its peak grows with the log (docs/scale.md: 20 GiB at 10M impressions against
+2.4 GiB at 1M); split into parts of about PASS_MAX_BYTES of impressions it stays near the peak of one
+part. The passes write what one pass writes: a user's rows all fall in one part (dedupe and
+histories are per user), a first pass over the whole log finds its last day (which places the time
+split), and the parts' books are summed into one stats file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from mian.config.dataset_config import SECONDS_PER_DAY, DatasetConfig
+from mian.data.ingest import accounting, records
+from mian.data.ingest.pipeline import STATS_FILE, ReadTable, UserPart, ingest, stats_file
+
+# Impressions per pass on the DirectRunner, in bytes of their files: about 1.1M impressions of the
+# generator's CSV, which the DirectRunner ingests in about 2.4 GiB (docs/scale.md).
+PASS_MAX_BYTES = 40 * 1024 * 1024
+LAST_TS_FILE = "last_impression_ts.json"
+
+
+def pass_count(config: DatasetConfig, data_dir: str, beam_args=()) -> int:
+    """The config's `passes`, or with "auto": one on a runner with its own shuffle, and one per
+    PASS_MAX_BYTES of impression files on the DirectRunner."""
+    if config.passes != "auto":
+        return int(config.passes)
+    runner = PipelineOptions(list(beam_args)).view_as(StandardOptions).runner
+    if runner is not None and "direct" not in runner.lower():
+        return 1
+    pattern = config.table_path(config.impressions, data_dir)
+    size = sum(m.size_in_bytes for r in FileSystems.match([pattern]) for m in r.metadata_list)
+    return max(1, math.ceil(size / PASS_MAX_BYTES))
+
+
+def ingest_in_passes(
+    make_pipeline: Callable[[], beam.Pipeline],
+    config: DatasetConfig,
+    data_dir: str,
+    examples_uri: str,
+    rejected_uri: str,
+    passes: int = 1,
+) -> None:
+    """Run the ingestion as `passes` pipelines of `make_pipeline`, writing what one pipeline writes."""
+    if passes == 1:
+        with make_pipeline() as pipeline:
+            ingest(pipeline, config, data_dir, examples_uri, rejected_uri)
+        return
+    last_ts = _last_impression_ts(make_pipeline, config, data_dir, rejected_uri)
+    last_day = None if last_ts is None else last_ts // SECONDS_PER_DAY
+    parts = [UserPart(index, passes) for index in range(passes)]
+    for part in parts:
+        with make_pipeline() as pipeline:
+            ingest(pipeline, config, data_dir, examples_uri, rejected_uri, part, last_day)
+    paths = [os.path.join(rejected_uri, stats_file(part)) for part in parts]
+    merged = accounting.merge_stats([_read_json(path) for path in paths])
+    with FileSystems.create(os.path.join(rejected_uri, STATS_FILE)) as f:
+        f.write(json.dumps(merged, sort_keys=True, indent=1).encode("utf-8"))
+    FileSystems.delete(paths)
+
+
+def _last_impression_ts(make_pipeline, config: DatasetConfig, data_dir: str, work_uri: str) -> int | None:
+    """The time of the log's last valid impression (None when it has none), by a pass of its own."""
+    path = os.path.join(work_uri, LAST_TS_FILE)
+    with make_pipeline() as pipeline:
+        _ = (
+            pipeline
+            | "Read impressions"
+            >> ReadTable(
+                config.table_path(config.impressions, data_dir), config.impressions.resolved_format()
+            )
+            | "Parse" >> beam.Map(records.parse_impression, config)
+            | "Valid" >> beam.Filter(lambda r: not isinstance(r, records.Rejection))
+            | "Times" >> beam.Map(lambda r: r["ts"])
+            | "Latest" >> beam.CombineGlobally(max).without_defaults()
+            | "Collect" >> beam.combiners.ToList()
+            | "As JSON" >> beam.Map(json.dumps)
+            | "Write" >> beam.io.WriteToText(path, num_shards=1, shard_name_template="")
+        )
+    latest = _read_json(path)
+    FileSystems.delete([path])
+    return latest[0] if latest else None
+
+
+def _read_json(path: str):
+    with FileSystems.open(path) as f:
+        return json.loads(f.read().decode("utf-8"))
