@@ -59,18 +59,25 @@ def examples_written(stats: dict[str, int]) -> int:
     return sum(stats.get(f"examples.{split}", 0) for split in SPLITS)
 
 
+def lost_impressions(stats: dict[str, int]) -> int:
+    """Impressions read but neither written as examples nor rejected (0 when the books balance)."""
+    dropped = sum(rejected(stats, "impressions").values())
+    return stats.get("impressions.read", 0) - examples_written(stats) - dropped
+
+
 def check_books(stats: dict[str, int], max_reject_share: float, rejected_uri: str) -> None:
     """Raise when the impressions' books do not balance or when any table rejected too much.
 
     Every impression read is written as an example or rejected; a table whose rejected share exceeds
     `max_reject_share` fails the run with its counts per reason and where the rejected rows are.
     """
-    read = stats.get("impressions.read", 0)
-    written, dropped = examples_written(stats), sum(rejected(stats, "impressions").values())
-    if read != written + dropped:
+    lost = lost_impressions(stats)
+    if lost:
+        read = stats.get("impressions.read", 0)
+        written, dropped = examples_written(stats), sum(rejected(stats, "impressions").values())
         raise BooksDoNotBalance(
             f"impressions read {read} != examples written {written} + rows rejected {dropped}: "
-            f"{read - written - dropped} impressions were lost by the runner; the output is incomplete"
+            f"{lost} impressions were lost by the runner; the output is incomplete"
         )
     for table in TABLES:
         table_read = stats.get(f"{table}.read", 0)
