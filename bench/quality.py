@@ -190,13 +190,15 @@ def write_report(rows: list[dict], out: str, command: str, wall_seconds: float, 
     ]
     summary = _summary(rows)
     for dataset, models in summary.items():
-        lines += [f"\n## {dataset}\n", "| model | test AUC | test logloss | epochs | s/epoch | examples/s |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [f"\n## {dataset}\n",
+                  "| model | test AUC | test logloss | epochs | s/epoch | examples/s | tuned values |",
+                  "|---|---|---|---|---|---|---|"]  # fmt: skip
         for model, s in models.items():
             auc, logloss = s["auc"], s["logloss"]
             lines.append(
                 f"| {model} | {auc[0]:.4f} ± {auc[1]:.4f} | {logloss[0]:.4f} ± {logloss[1]:.4f}"
-                f" | {s['epochs']:.1f} | {s['seconds_per_epoch']:.1f} | {s['examples_per_second']:.0f} |"
+                f" | {s['epochs']:.1f} | {s['seconds_per_epoch']:.1f} | {s['examples_per_second']:.0f}"
+                f" | {_values(s['tuned'])} |"
             )
         baselines = {m: s for m, s in models.items() if m in BASELINES}
         if "mian" in models and baselines:
@@ -213,6 +215,13 @@ def write_report(rows: list[dict], out: str, command: str, wall_seconds: float, 
         f.write("\n".join(lines) + "\n")
     _bar_chart(summary, os.path.join(out, "quality.png"))
     _curves(rows, os.path.join(out, "curves.png"))
+
+
+def _values(tuned: dict | None) -> str:
+    """The tuned hyperparameters of a row, short; "-" for a row that was not tuned."""
+    if not tuned:
+        return "-"
+    return ", ".join(f"{k} {v:.2g}" if isinstance(v, float) else f"{k} {v}" for k, v in sorted(tuned.items()))
 
 
 def _summary(rows: list[dict]) -> dict:
@@ -232,6 +241,7 @@ def _summary(rows: list[dict]) -> dict:
                 "epochs": statistics.mean(r["epochs"] for r in runs),
                 "seconds_per_epoch": statistics.mean(r["seconds_per_epoch"] for r in runs),
                 "examples_per_second": statistics.mean(r["examples_per_second"] for r in runs),
+                "tuned": runs[0].get("tuned"),
             }
     return summary
 
@@ -347,22 +357,22 @@ def main(argv: list[str] | None = None) -> None:
         for name, (model, hparams) in variants(args.models, not args.no_ablations).items():
             model_dir = os.path.join(os.path.abspath(args.work), "models", dataset, re.sub(r"\W+", "-", name))
             # Section 4.3's row keeps its exact settings; every other row gets the same search.
+            best = {}
             if args.tune and name != PAPER_ROW:
-                hparams = {
-                    **hparams,
-                    **tuned(spec, schema, files, model, hparams, args.tune, epochs, steps, model_dir),
-                }
+                best = tuned(spec, schema, files, model, hparams, args.tune, epochs, steps, model_dir)
+                hparams = {**hparams, **best}
+            found = {"tuned": best} if best else {}
             for seed in range(args.seeds):
                 run_dir = os.path.join(model_dir, str(seed))
                 done = os.path.join(run_dir, RESULT_FILE)
                 if args.resume and os.path.exists(done):
-                    rows.append(_read_json(done))
+                    rows.append({**_read_json(done), **found})
                     resumed += 1
                     continue
                 result = train_and_test(
                     spec, schema, files, train_rows, model, hparams, seed, epochs, steps, run_dir
                 )
-                rows.append({"dataset": dataset, "model": name, "seed": seed, **result})
+                rows.append({"dataset": dataset, "model": name, "seed": seed, **result, **found})
                 with open(done, "w") as f:
                     json.dump(rows[-1], f)
                 print(

@@ -113,3 +113,8 @@ def test_tune_gives_each_model_a_search_whose_best_values_train_its_seeds(tmp_pa
     with open(model_dir / "0" / "hparams.json") as f:
         trained = json.load(f)
     assert {k: trained[k] for k in best} == best
+    # The report says which values each model trained with.
+    row = next(
+        line for line in (tmp_path / "o" / "quality.md").read_text().splitlines() if line.startswith("| din ")
+    )
+    assert f"learning_rate {best['learning_rate']:.2g}" in row and f"dropout {best['dropout']:.2g}" in row
