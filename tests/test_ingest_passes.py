@@ -9,7 +9,7 @@ from mian.data.ingest import accounting, passes
 from mian.data.ingest.pipeline import FIRST_TS, LAST_TS
 
 CONFIG = DatasetConfig.from_dict(
-    {"name": "t", "impressions": "impressions*.csv", "users": "users.csv", "items": "items.csv"}
+    {"name": "t", "impressions": "impressions*", "users": "users.csv", "items": "items.csv"}
 )
 
 
@@ -25,6 +25,13 @@ def logs(tmp_path, monkeypatch):
 def test_the_direct_runner_gets_a_pass_per_share_of_the_impression_files(logs):
     assert passes.pass_count(CONFIG, logs) == 3  # 1,100 bytes in passes of 500
     assert passes.pass_count(CONFIG, logs, ["--runner=DirectRunner", "--direct_num_workers=2"]) == 3
+
+
+def test_a_compressed_impressions_file_counts_at_its_expanded_size(logs):
+    with open(f"{logs}/impressions-3.csv.gz", "wb") as f:
+        f.write(b"x" * 100)  # 800 bytes once read, at COMPRESSED_EXPANSION 8
+    assert passes.COMPRESSED_EXPANSION == 8
+    assert passes.pass_count(CONFIG, logs) == 4  # 700 + 400 + 800 bytes in passes of 500
 
 
 def test_a_runner_with_its_own_shuffle_makes_one_pass(logs):

@@ -91,7 +91,7 @@ class DatasetConfig:
     join: str = "auto"
     # The ingestion's passes over disjoint parts of the users: an int, or "auto" (one on a runner with
     # its own shuffle; on the DirectRunner, which holds a stage's whole input in memory, one per 40 MiB
-    # of impression files; see mian/data/ingest/passes.py).
+    # of impressions, a compressed file counted at 8x its size; see mian/data/ingest/passes.py).
     passes: int | str = "auto"
     embedding_dim: int = 16
 

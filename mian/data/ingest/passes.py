@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import apache_beam as beam
 from absl import logging
+from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
@@ -46,21 +47,33 @@ from mian.data.ingest.pipeline import (
 # Impressions per pass on the DirectRunner, in bytes of their files: about 1.1M impressions of the
 # generator's CSV, which the DirectRunner ingests in about 2.4 GiB (docs/scale.md).
 PASS_MAX_BYTES = 40 * 1024 * 1024
+# How much larger a compressed impressions file is once read: CSV click logs gzip about 5-8x; the
+# larger guess errs towards more passes, which costs time rather than memory.
+COMPRESSED_EXPANSION = 8
 LAST_TS_FILE = "last_impression_ts.json"
 MAX_ATTEMPTS = 3
 
 
 def pass_count(config: DatasetConfig, data_dir: str, beam_args=()) -> int:
     """The config's `passes`, or with "auto": one on a runner with its own shuffle, and one per
-    PASS_MAX_BYTES of impression files on the DirectRunner."""
+    PASS_MAX_BYTES of impressions on the DirectRunner (a compressed file counted at
+    COMPRESSED_EXPANSION times its size)."""
     if config.passes != "auto":
         return int(config.passes)
     runner = PipelineOptions(list(beam_args)).view_as(StandardOptions).runner
     if runner is not None and "direct" not in runner.lower():
         return 1
     pattern = config.table_path(config.impressions, data_dir)
-    size = sum(m.size_in_bytes for r in FileSystems.match([pattern]) for m in r.metadata_list)
+    size = sum(
+        m.size_in_bytes * (COMPRESSED_EXPANSION if _compressed(m.path) else 1)
+        for r in FileSystems.match([pattern])
+        for m in r.metadata_list
+    )
     return max(1, math.ceil(size / PASS_MAX_BYTES))
+
+
+def _compressed(path: str) -> bool:
+    return CompressionTypes.detect_compression_type(path) != CompressionTypes.UNCOMPRESSED
 
 
 def ingest_in_passes(
