@@ -18,7 +18,6 @@ import glob
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,18 +26,9 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+from mian.cli.train_worker import localhost_tf_configs  # noqa: E402
 from mian.numbered_dirs import newest_numbered  # noqa: E402
 from mian.stages.trainer import HISTORY_FILE  # noqa: E402
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def main() -> None:
@@ -64,16 +54,13 @@ def main() -> None:
     work = args.work or tempfile.mkdtemp(prefix="mian-kill-worker-")
     os.makedirs(work, exist_ok=True)
     command += ["--run-dir", os.path.join(work, "run"), "--serving-dir", os.path.join(work, "serving")]
-    cluster = {"worker": [f"localhost:{port}" for port in free_ports(2)]}
+    tf_configs = localhost_tf_configs(2)
     base_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": REPO}
 
     def start_job(tag: str) -> list[subprocess.Popen]:
         workers = []
         for index in range(2):
-            env = {
-                **base_env,
-                "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
-            }
+            env = {**base_env, "TF_CONFIG": tf_configs[index]}
             log = open(os.path.join(work, f"{tag}-worker{index}.log"), "w")
             workers.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
         return workers

@@ -11,7 +11,6 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import tensorflow_transform as tft
 import tf_keras as keras
 
 from mian.cli.local_run import run_pipeline
+from mian.cli.train_worker import localhost_tf_configs
 from mian.config.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig
 from mian.data.synthetic import generate_if_requested
 from mian.names import ATTENTION_SIGNATURE, EXAMPLES_INPUT, HISTORY_LENGTH_FEATURE, PROBABILITY, RAW_SIGNATURE
@@ -258,16 +258,6 @@ def _rewrite(path, column: str, change) -> None:
         writer.writerows(rows)
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def test_two_workers_train_like_one_and_a_killed_worker_resumes(first_run, tmp_path):
     """`mian train-worker` as a job of two worker processes on localhost (TF_CONFIG), against one
     process alone: both workers in one job (2 replicas), the same test AUC within 0.01, one export.
@@ -281,12 +271,10 @@ def test_two_workers_train_like_one_and_a_killed_worker_resumes(first_run, tmp_p
     epochs = 5
     command = _train_worker_command(config, epochs=epochs, patience=epochs)
     env = _worker_env()
-    cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
-    jobs = {"one": [dict(env)]}
-    jobs["two"] = [
-        {**env, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})}
-        for i in range(2)
-    ]
+    jobs = {
+        "one": [dict(env)],
+        "two": [{**env, "TF_CONFIG": tf_config} for tf_config in localhost_tf_configs(2)],
+    }
 
     def start(name: str, worker_env: dict) -> subprocess.Popen:
         out = tmp_path / name

@@ -9,13 +9,27 @@ MultiWorkerMirroredStrategy, and the chief writes the run directory and the serv
 from __future__ import annotations
 
 import glob
+import json
 import os
+import socket
 
 from tfx import v1 as tfx
 
 from mian.config.pipeline_config import PipelineConfig
 from mian.stages.trainer import run_fn, trainer_custom_config
 from mian.stages.transform import transform_custom_config
+
+
+def localhost_tf_configs(workers: int) -> list[str]:
+    """The TF_CONFIG of each of `workers` processes that train as one job on this machine (free
+    localhost ports): a cluster to try multi-worker training on before the real one."""
+    sockets = [socket.socket() for _ in range(workers)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    cluster = {"worker": [f"localhost:{s.getsockname()[1]}" for s in sockets]}
+    for s in sockets:
+        s.close()
+    return [json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}}) for i in range(workers)]
 
 
 def split_files(transformed_examples: str, split: str) -> list[str]:
