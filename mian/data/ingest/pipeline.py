@@ -56,8 +56,6 @@ class UserPart:
     count: int = 1
 
     def holds(self, row: RawRow, config: DatasetConfig) -> bool:
-        if self.count == 1:
-            return True
         user = records.user_id_of(row, config)
         # A row without a readable user id is rejected, once: by the first part.
         part = 0 if user is None else zlib.crc32(user.encode("utf-8")) % self.count
@@ -107,7 +105,8 @@ def ingest(
         tables[table] = pipeline | f"Read {table}" >> ReadTable(
             config.table_path(spec, data_dir), spec.resolved_format()
         )
-    tables["impressions"] = tables["impressions"] | "Rows of this part" >> beam.Filter(part.holds, config)
+    if part.count > 1:
+        tables["impressions"] = tables["impressions"] | "Rows of this part" >> beam.Filter(part.holds, config)
 
     users, user_rejects = tables["users"] | "Users" >> _KeyedTable(
         "users", config.user_id, config.user_columns
