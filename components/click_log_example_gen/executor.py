@@ -13,7 +13,7 @@ from tfx.types import artifact_utils
 
 from mian.config.dataset_config import DatasetConfig
 from mian.data.ingest import accounting
-from mian.data.ingest.passes import ingest_in_passes, pass_count
+from mian.data.ingest.passes import ingest_in_passes
 from mian.data.ingest.pipeline import SPLITS
 
 
@@ -29,10 +29,14 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         rejected = artifact_utils.get_single_instance(output_dict["rejected"])
         examples.split_names = artifact_utils.encode_split_names(list(SPLITS))
 
-        data_dir = exec_properties["input_base"]
-        passes = pass_count(config, data_dir, self._beam_pipeline_args)
-        logging.info("ClickLogExampleGen: %d pass(es) over the users", passes)
-        ingest_in_passes(self._make_beam_pipeline, config, data_dir, examples.uri, rejected.uri, passes)
+        ingest_in_passes(
+            self._make_beam_pipeline,
+            config,
+            exec_properties["input_base"],
+            examples.uri,
+            rejected.uri,
+            self._beam_pipeline_args,
+        )
         examples_utils.set_payload_format(examples, example_gen_pb2.PayloadFormat.FORMAT_TF_EXAMPLE)
 
         stats = accounting.load_stats(rejected.uri)

@@ -10,7 +10,15 @@ import os
 from apache_beam.io.filesystems import FileSystems
 
 from mian.config.dataset_config import SECONDS_PER_DAY, DatasetConfig
-from mian.data.ingest.pipeline import FIRST_TS, LAST_TS, REJECTED_FILE_PREFIX, SPLITS, STATS_FILE
+from mian.data.ingest.pipeline import (
+    FIRST_TS,
+    LAST_TS,
+    REJECTED_FILE_PREFIX,
+    SPLITS,
+    WHOLE,
+    UserPart,
+    stats_file,
+)
 
 TABLES = ("impressions", "users", "items")
 
@@ -31,9 +39,9 @@ class SplitTooSmall(IngestionCheckFailed):
     """A split holds fewer examples than the dataset config's minimum: the time windows do not fit."""
 
 
-def load_stats(rejected_uri: str) -> dict[str, int]:
-    """The counts the pipeline wrote next to its rejections."""
-    with FileSystems.open(os.path.join(rejected_uri, STATS_FILE)) as f:
+def load_stats(rejected_uri: str, part: UserPart = WHOLE) -> dict[str, int]:
+    """The counts the pipeline (or one part of it) wrote next to its rejections."""
+    with FileSystems.open(os.path.join(rejected_uri, stats_file(part))) as f:
         return json.loads(f.read().decode("utf-8"))
 
 

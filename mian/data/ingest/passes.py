@@ -82,9 +82,12 @@ def ingest_in_passes(
     data_dir: str,
     examples_uri: str,
     rejected_uri: str,
-    passes: int = 1,
+    beam_args=(),
 ) -> None:
-    """Run the ingestion as `passes` pipelines of `make_pipeline`, writing what one pipeline writes."""
+    """Run the ingestion as `pass_count` pipelines of `make_pipeline` (made with `beam_args`), writing
+    what one pipeline writes."""
+    passes = pass_count(config, data_dir, beam_args)
+    logging.info("ingestion: %d pass(es) over the users", passes)
     if passes == 1:
         _ingest_part(make_pipeline, config, data_dir, examples_uri, rejected_uri, WHOLE, None)
         return
@@ -93,11 +96,10 @@ def ingest_in_passes(
     parts = [UserPart(index, passes) for index in range(passes)]
     for part in parts:
         _ingest_part(make_pipeline, config, data_dir, examples_uri, rejected_uri, part, last_day)
-    paths = [os.path.join(rejected_uri, stats_file(part)) for part in parts]
-    merged = accounting.merge_stats([_read_json(path) for path in paths])
+    merged = accounting.merge_stats([accounting.load_stats(rejected_uri, part) for part in parts])
     with FileSystems.create(os.path.join(rejected_uri, STATS_FILE)) as f:
         f.write(json.dumps(merged, sort_keys=True, indent=1).encode("utf-8"))
-    FileSystems.delete(paths)
+    FileSystems.delete([os.path.join(rejected_uri, stats_file(part)) for part in parts])
 
 
 def _ingest_part(make_pipeline, config, data_dir, examples_uri, rejected_uri, part, last_day) -> None:
@@ -105,7 +107,7 @@ def _ingest_part(make_pipeline, config, data_dir, examples_uri, rejected_uri, pa
     for attempt in range(1, MAX_ATTEMPTS + 1):
         with make_pipeline() as pipeline:
             ingest(pipeline, config, data_dir, examples_uri, rejected_uri, part, last_day)
-        lost = accounting.lost_impressions(_read_json(os.path.join(rejected_uri, stats_file(part))))
+        lost = accounting.lost_impressions(accounting.load_stats(rejected_uri, part))
         if not lost or attempt == MAX_ATTEMPTS:
             return
         logging.warning(
@@ -149,11 +151,7 @@ def _last_impression_ts(make_pipeline, config: DatasetConfig, data_dir: str, wor
             | "As JSON" >> beam.Map(json.dumps)
             | "Write" >> beam.io.WriteToText(path, num_shards=1, shard_name_template="")
         )
-    latest = _read_json(path)
+    with FileSystems.open(path) as f:
+        latest = json.loads(f.read().decode("utf-8"))
     FileSystems.delete([path])
     return latest[0] if latest else None
-
-
-def _read_json(path: str):
-    with FileSystems.open(path) as f:
-        return json.loads(f.read().decode("utf-8"))

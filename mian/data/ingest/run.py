@@ -8,7 +8,7 @@ import apache_beam as beam
 
 from mian.config.dataset_config import DatasetConfig
 from mian.data.ingest import accounting
-from mian.data.ingest.passes import ingest_in_passes, pass_count
+from mian.data.ingest.passes import ingest_in_passes
 
 
 def examples_dir(out_dir: str) -> str:
@@ -28,6 +28,6 @@ def run_to_directory(config: DatasetConfig, data_dir: str, out_dir: str, beam_ar
         data_dir,
         examples_dir(out_dir),
         rejected_dir(out_dir),
-        pass_count(config, data_dir, beam_args),
+        beam_args,
     )
     return accounting.load_stats(rejected_dir(out_dir))
