@@ -61,8 +61,9 @@ def main() -> None:
         workers = []
         for index in range(2):
             env = {**base_env, "TF_CONFIG": tf_configs[index]}
-            log = open(os.path.join(work, f"{tag}-worker{index}.log"), "w")
-            workers.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
+            # The child keeps its own copy of the descriptor: the file can be closed here.
+            with open(os.path.join(work, f"{tag}-worker{index}.log"), "w") as log:
+                workers.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
         return workers
 
     started = time.perf_counter()
