@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from mian.data.ingest.time_context import time_context
-from mian.data.synthetic import AGES, GENDERS, SEASONS, GeneratorConfig, generate, planted_effects
+from mian.data.synthetic import (
+    AGES,
+    GENDERS,
+    SEASONS,
+    GeneratorConfig,
+    generate,
+    planted_effects,
+    replay_logit_terms,
+)
 
 TABLES = ("impressions.csv", "users.csv", "items.csv")
 
@@ -34,7 +42,7 @@ def logs(tmp_path_factory):
         with open(out / name) as f:
             return list(csv.DictReader(f))
 
-    return config, counts, read("impressions.csv"), read("users.csv"), read("items.csv")
+    return config, counts, read("impressions.csv"), read("users.csv"), read("items.csv"), out
 
 
 def _logit(rate):
@@ -43,7 +51,7 @@ def _logit(rate):
 
 
 def test_ctr_by_season_and_category_follows_the_planted_season_effect(logs):
-    config, _, impressions, _, items = logs
+    config, _, impressions, _, items, _ = logs
     category = {row["item_id"]: int(row["category"][3:]) for row in items}
     clicks = np.zeros((len(SEASONS), config.categories))
     shown = np.zeros_like(clicks)
@@ -61,7 +69,7 @@ def test_ctr_by_season_and_category_follows_the_planted_season_effect(logs):
 
 
 def test_ctr_by_user_group_and_category_follows_the_planted_affinity(logs):
-    config, _, impressions, users, items = logs
+    config, _, impressions, users, items, _ = logs
     category = {row["item_id"]: int(row["category"][3:]) for row in items}
     group = {row["user_id"]: (GENDERS.index(row["gender"]), AGES.index(row["age"])) for row in users}
     clicks = np.zeros((len(GENDERS), len(AGES), config.categories))
@@ -81,7 +89,7 @@ def test_ctr_by_user_group_and_category_follows_the_planted_affinity(logs):
 
 
 def test_new_users_start_late_and_many_candidates_are_new_to_the_user(logs):
-    config, counts, impressions, _, _ = logs
+    config, counts, impressions, _, _, _ = logs
     assert counts["impressions"] == len(impressions)
     first_seen = {}
     clicked_items = {}
@@ -96,3 +104,21 @@ def test_new_users_start_late_and_many_candidates_are_new_to_the_user(logs):
     late = sum(ts - start > 0.8 * config.days * 86_400 for ts in first_seen.values())
     assert late >= 0.05 * config.users  # the new users
     assert never_seen / len(impressions) > 0.5
+
+
+def test_replayed_logits_are_the_ones_the_clicks_were_drawn_from(logs):
+    config, _, impressions, _, _, out = logs
+    replayed = list(replay_logit_terms(str(out), config))
+    assert [row for row, _ in replayed] == impressions
+    clicked = np.array([int(row["clicked"]) for row in impressions])
+    logits = np.array([sum(terms.values(), config.base_logit) for _, terms in replayed])
+    probability = 1 / (1 + np.exp(-logits))
+    # Calibrated: the clicks drawn from these probabilities average to them, overall and where the
+    # sequence terms fire (a wrong item chain or stale recent clicks would break the second).
+    assert abs(clicked.mean() - probability.mean()) < 0.01
+    chained = np.array([terms["chain_successor"] > 0 for _, terms in replayed])
+    assert chained.sum() > 200
+    assert abs(clicked[chained].mean() - probability[chained].mean()) < 0.03
+    # The sequence terms carry signal of their own: clicks are likelier where they fire, all else equal.
+    without = logits - np.array([terms["chain_successor"] for _, terms in replayed])
+    assert clicked[chained].mean() > (1 / (1 + np.exp(-without[chained]))).mean() + 0.1

@@ -22,6 +22,7 @@ import csv
 import dataclasses
 import datetime
 import os
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -92,14 +93,22 @@ def generate(out_dir: str, config: GeneratorConfig) -> dict:
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng([config.seed, 0])
     effects = planted_effects(config)
-    items = _write_items(os.path.join(out_dir, "items.csv"), config, rng)
+    items = _draw_items(config, rng)
+    _write_items(os.path.join(out_dir, "items.csv"), items)
     users = _write_users(os.path.join(out_dir, "users.csv"), config, rng)
     counts = _write_impressions(os.path.join(out_dir, "impressions.csv"), config, effects, items, users, rng)
     install_shipped_config("synthetic", out_dir)
     return {"users": config.users, "items": config.items, **counts}
 
 
-def _write_items(path, config, rng):
+def item_draws(config: GeneratorConfig) -> dict:
+    """The item table `generate` draws for `config` (category, brand, price, popularity, successor in
+    the item chain), without writing anything: what a reader of the logs needs to recompute the
+    planted click logits (bench/ceiling.py)."""
+    return _draw_items(config, np.random.default_rng([config.seed, 0]))
+
+
+def _draw_items(config, rng):
     category = rng.integers(0, config.categories, config.items)
     brand = rng.integers(0, max(2, config.items // 10), config.items)
     price = np.round(np.exp(rng.normal(2.5 + 0.1 * category, 0.6)), 2)
@@ -108,18 +117,23 @@ def _write_items(path, config, rng):
     popularity = rng.permutation(popularity / popularity.sum())
     # The item chain: each item's successor is another item of a neighbouring category.
     successor = rng.permutation(config.items)
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["item_id", "category", "brand", "price"])
-        for i in range(config.items):
-            writer.writerow([f"i{i}", f"cat{category[i]}", f"brand{brand[i]}", price[i]])
     return {
         "category": category,
+        "brand": brand,
+        "price": price,
         # Cumulative popularity and per-category members, so that drawing a candidate costs O(log n).
         "popularity_cdf": np.cumsum(popularity),
         "by_category": [np.flatnonzero(category == c) for c in range(config.categories)],
         "successor": successor,
     }
+
+
+def _write_items(path, items):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["item_id", "category", "brand", "price"])
+        for i, category in enumerate(items["category"]):
+            writer.writerow([f"i{i}", f"cat{category}", f"brand{items['brand'][i]}", items["price"][i]])
 
 
 def _write_users(path, config, rng):
@@ -213,15 +227,81 @@ def _candidate(u, items, recent, last_click, config, rng) -> int:
 
 
 def _click(u, item, ts, items, users, effects, recent, last_click, config, rng) -> bool:
-    category = items["category"][item]
-    context = time_context(ts)
-    logit = config.base_logit + effects.item_quality[item]
-    logit += effects.affinity[users["gender"][u], users["age"][u], category]
-    logit += effects.season[SEASONS.index(context["season"]), category]
-    logit += effects.day_part[int(context["hour"]) // 6, category]
-    logit += effects.device[users["device"][u], category]
-    if category in recent[u]:
-        logit += effects.recent_category
-    if u in last_click and items["successor"][last_click[u]] == item:
-        logit += effects.chain_successor
+    terms = logit_terms(
+        effects,
+        item=item,
+        category=items["category"][item],
+        gender=users["gender"][u],
+        age=users["age"][u],
+        device=users["device"][u],
+        ts=ts,
+        recent_categories=recent[u],
+        follows_last_click=u in last_click and items["successor"][last_click[u]] == item,
+    )
+    logit = sum(terms.values(), config.base_logit)  # in the order the terms are listed
     return bool(rng.random() < 1.0 / (1.0 + np.exp(-logit)))
+
+
+def replay_logit_terms(data_dir: str, config: GeneratorConfig) -> Iterator[tuple[dict, dict[str, float]]]:
+    """(impression row, its logit terms) for every impression of the logs `generate(data_dir, config)`
+    wrote, in the file's order.
+
+    The user's home device, which the generator uses, is not in the logs: the impression's device
+    (the same in 80% of impressions) stands in for it, as it does for a model.
+    """
+    effects = planted_effects(config)
+    items = item_draws(config)
+    with open(os.path.join(data_dir, "users.csv")) as f:
+        users = {row["user_id"]: row for row in csv.DictReader(f)}
+    recent: dict = collections.defaultdict(lambda: collections.deque(maxlen=3))
+    last_click: dict = {}
+    with open(os.path.join(data_dir, "impressions.csv")) as f:
+        # Each user's impressions are written in time order, so replaying the file in order rebuilds
+        # every user's recent clicks as they were when each click was drawn.
+        for row in csv.DictReader(f):
+            user, item = row["user_id"], int(row["item_id"][1:])
+            category = int(items["category"][item])
+            yield (
+                row,
+                logit_terms(
+                    effects,
+                    item=item,
+                    category=category,
+                    gender=GENDERS.index(users[user]["gender"]),
+                    age=AGES.index(users[user]["age"]),
+                    device=DEVICES.index(row["device"]),
+                    ts=int(row["timestamp"]),
+                    recent_categories=recent[user],
+                    follows_last_click=user in last_click and items["successor"][last_click[user]] == item,
+                ),
+            )
+            if row["clicked"] == "1":
+                recent[user].append(category)
+                last_click[user] = item
+
+
+def logit_terms(
+    effects: PlantedEffects,
+    *,
+    item: int,
+    category: int,
+    gender: int,
+    age: int,
+    device: int,
+    ts: int,
+    recent_categories,
+    follows_last_click: bool,
+) -> dict[str, float]:
+    """The planted effects' contributions to an impression's click logit, by name (their sum plus
+    `GeneratorConfig.base_logit` is the logit the click is drawn from). Indices are positions in
+    GENDERS, AGES, DEVICES; `recent_categories` are the categories of the user's last three clicks."""
+    context = time_context(ts)
+    return {
+        "item_quality": effects.item_quality[item],
+        "affinity": effects.affinity[gender, age, category],
+        "season": effects.season[SEASONS.index(context["season"]), category],
+        "day_part": effects.day_part[int(context["hour"]) // 6, category],
+        "device": effects.device[device, category],
+        "recent_category": effects.recent_category if category in recent_categories else 0.0,
+        "chain_successor": effects.chain_successor if follows_last_click else 0.0,
+    }

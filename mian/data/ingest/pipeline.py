@@ -378,11 +378,11 @@ def _examples_of_block(key_and_values, config: DatasetConfig, last_day: int):
     for impression, history in attach_histories(
         impressions, clicks, config.history_length, config.history_window_days
     ):
-        split = _split_of_day(impression["ts"] // SECONDS_PER_DAY, last_day, config)
+        split = split_of_day(impression["ts"] // SECONDS_PER_DAY, last_day, config)
         yield split, to_example(impression, history, config).SerializeToString()
 
 
-def _split_of_day(day: int, last_day: int, config: DatasetConfig) -> str:
+def split_of_day(day: int, last_day: int, config: DatasetConfig) -> str:
     """The last `test_days` days are test, the `eval_days` before them eval, all earlier days train."""
     test_start = last_day - config.test_days + 1
     if day >= test_start:
