@@ -31,10 +31,10 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
-from quality import prepare, split_files
+from quality import datasets, prepare, split_files
 
 from mian.config.pipeline_config import TrainingConfig
-from mian.stages.trainer import HISTORY_FILE, train, transformed_dataset_fn
+from mian.stages.trainer import HISTORY_FILE, train
 from mian.stages.transform import model_feature_spec
 from mian_keras import HParams
 
@@ -95,8 +95,9 @@ def presets() -> dict[str, HParams]:
     return {"paper": HParams.paper(), "default": HParams()}
 
 
-def run_variant(spec, schema, files, model, overrides, base: HParams, seed, epochs, patience, run_dir):
-    data = {s: transformed_dataset_fn(f, schema, spec.label) for s, f in files.items()}
+def run_variant(spec, schema, files, model, overrides, base: HParams, seed, epochs, patience, run_dir,
+                shuffle_buffer: int = 0):  # fmt: skip
+    data = datasets(spec, schema, files, shuffle_buffer, seed)
     features, labels = next(iter(data["train"](1024, 1)))
     hparams = {**_as_dict(base), **overrides}
     if hparams.get("click_rate") == "data":
@@ -163,6 +164,9 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--patience", type=int, default=100, help="early stopping; by default none")
+    parser.add_argument(
+        "--shuffle-buffer", type=int, default=0, help="shuffle the train batches through N examples"
+    )
     parser.add_argument("--work", default="runs/quality")
     parser.add_argument("--out", default="runs/diagnosis")
     args = parser.parse_args(argv)
@@ -186,7 +190,17 @@ def main(argv=None) -> None:
                     args.work, "diagnosis", args.dataset, model, re.sub(r"\W+", "-", name), str(seed)
                 )
                 result = run_variant(
-                    spec, schema, files, model, overrides, base, seed, args.epochs, args.patience, run_dir
+                    spec,
+                    schema,
+                    files,
+                    model,
+                    overrides,
+                    base,
+                    seed,
+                    args.epochs,
+                    args.patience,
+                    run_dir,
+                    args.shuffle_buffer,
                 )
                 results.append(
                     {"model": model, "variant": name, "seed": seed, "overrides": overrides, **result}

@@ -123,9 +123,21 @@ def split_files(examples: str) -> dict[str, list[str]]:
     return {s: glob.glob(os.path.join(examples, f"Split-{s}", "*")) for s in ("train", "eval", "test")}
 
 
-def train_and_test(spec, schema, files: dict, train_rows: int, model: str, hparams: dict, seed: int,
-                   epochs: int, steps: int | None, run_dir: str) -> dict:  # fmt: skip
+def datasets(spec, schema, files: dict, shuffle_buffer: int = 0, seed: int = 0) -> dict:
+    """The splits' dataset functions; the train split's batches shuffled through `shuffle_buffer`
+    examples (0: in the split's order, the Trainer's default; TrainingConfig.shuffle_buffer)."""
     data = {s: transformed_dataset_fn(f, schema, spec.label) for s, f in files.items()}
+    if shuffle_buffer:
+        data["train"] = transformed_dataset_fn(
+            files["train"], schema, spec.label, shuffle_seed=seed, shuffle_buffer=shuffle_buffer
+        )
+    return data
+
+
+def train_and_test(spec, schema, files: dict, train_rows: int, model: str, hparams: dict, seed: int,
+                   epochs: int, steps: int | None, run_dir: str,
+                   shuffle_buffer: int = 0) -> dict:  # fmt: skip
+    data = datasets(spec, schema, files, shuffle_buffer, seed)
     training = TrainingConfig(
         model=model, hparams=hparams, epochs=epochs, batch_size=256, steps_per_epoch=steps
     )
@@ -151,13 +163,13 @@ def train_and_test(spec, schema, files: dict, train_rows: int, model: str, hpara
 
 
 def tuned(spec, schema, files: dict, model: str, hparams: dict, trials: int, epochs: int, steps: int | None,
-          model_dir: str) -> dict:  # fmt: skip
+          model_dir: str, shuffle_buffer: int = 0) -> dict:  # fmt: skip
     """The best values of a `trials`-trial search for this model (kept in MODEL_DIR/tuned.json, so that
     --resume does not search again)."""
     path = os.path.join(model_dir, TUNED_FILE)
     if os.path.exists(path):
         return _read_json(path)
-    data = {s: transformed_dataset_fn(f, schema, spec.label) for s, f in files.items()}
+    data = datasets(spec, schema, files, shuffle_buffer)
     training = TrainingConfig(model=model, hparams=hparams, epochs=epochs, batch_size=256)
     tuning = TuningConfig(enabled=True, trials=trials, epochs=epochs, steps_per_epoch=steps)
     keras.utils.set_random_seed(0)
@@ -339,14 +351,22 @@ def main(argv: list[str] | None = None) -> None:
         "default search space, selected on eval; its seeds then train with the best values (section 4.3's "
         "row keeps its settings)",
     )
+    parser.add_argument(
+        "--shuffle-buffer",
+        type=int,
+        default=0,
+        metavar="N",
+        help="train every model on batches shuffled through N examples (0: the split's order, as the "
+        "Trainer does by default)",
+    )
     args = parser.parse_args(argv)
-    datasets = ["smoke"] if args.smoke else args.datasets
+    names = ["smoke"] if args.smoke else args.datasets
     steps = 3 if args.smoke else None
     epochs = 1 if args.smoke else args.epochs
     started = time.perf_counter()
     command = "python bench/quality.py " + " ".join(argv or sys.argv[1:])
     rows, resumed = [], 0
-    for dataset in datasets:
+    for dataset in names:
         graph, examples, transform_config = prepare(dataset, os.path.abspath(args.work))
         tft_output = tft.TFTransformOutput(graph)
         spec = model_feature_spec(tft_output, transform_config)
@@ -359,7 +379,18 @@ def main(argv: list[str] | None = None) -> None:
             # Section 4.3's row keeps its exact settings; every other row gets the same search.
             best = {}
             if args.tune and name != PAPER_ROW:
-                best = tuned(spec, schema, files, model, hparams, args.tune, epochs, steps, model_dir)
+                best = tuned(
+                    spec,
+                    schema,
+                    files,
+                    model,
+                    hparams,
+                    args.tune,
+                    epochs,
+                    steps,
+                    model_dir,
+                    args.shuffle_buffer,
+                )
                 hparams = {**hparams, **best}
             found = {"tuned": best} if best else {}
             for seed in range(args.seeds):
@@ -370,7 +401,17 @@ def main(argv: list[str] | None = None) -> None:
                     resumed += 1
                     continue
                 result = train_and_test(
-                    spec, schema, files, train_rows, model, hparams, seed, epochs, steps, run_dir
+                    spec,
+                    schema,
+                    files,
+                    train_rows,
+                    model,
+                    hparams,
+                    seed,
+                    epochs,
+                    steps,
+                    run_dir,
+                    args.shuffle_buffer,
                 )
                 rows.append({"dataset": dataset, "model": name, "seed": seed, **result, **found})
                 with open(done, "w") as f:
