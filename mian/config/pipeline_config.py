@@ -50,9 +50,10 @@ class TrainingConfig:
     every model better than a full shuffle: MIAN 0.710 +- 0.004 against 0.697 +- 0.013 test AUC, DIN
     0.701 against 0.686, DeepCTR's DeepFM 0.714 against 0.686. On the quality benchmark's synthetic
     sets a full shuffle trains MIAN, DeepFM and DIN better (section 8: MIAN +0.017 and +0.010 test
-    AUC, DeepFM +0.007 and +0.008) and leaves xDeepFM where it was (+0.001, -0.000); on `make run`'s
-    data neither wins (best eval AUC 0.7731 and 0.7709 in order, 0.7744 and 0.7675 shuffled, two
-    seeds). Which suits a dataset is the data's property: choose it on the eval split.
+    AUC, DeepFM +0.007 and +0.008), and xDeepFM once its search also runs shuffled (+0.011 on
+    profile-rich); on `make run`'s data neither wins (best eval AUC 0.7731 and 0.7709 in order,
+    0.7744 and 0.7675 shuffled, two seeds). Which suits a dataset is the data's property: choose it
+    on the eval split.
     """
 
     model: str = "mian"
