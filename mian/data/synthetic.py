@@ -91,7 +91,7 @@ def generate_if_requested(pipeline: PipelineConfig) -> None:
 def generate(out_dir: str, config: GeneratorConfig) -> dict:
     """Write users.csv, items.csv, impressions.csv and dataset.yaml to `out_dir`; return counts."""
     os.makedirs(out_dir, exist_ok=True)
-    rng = np.random.default_rng([config.seed, 0])
+    rng = _tables_rng(config)
     effects = planted_effects(config)
     items = _draw_items(config, rng)
     _write_items(os.path.join(out_dir, "items.csv"), items)
@@ -105,7 +105,13 @@ def item_draws(config: GeneratorConfig) -> dict:
     """The item table `generate` draws for `config` (category, brand, price, popularity, successor in
     the item chain), without writing anything: what a reader of the logs needs to recompute the
     planted click logits (bench/ceiling.py)."""
-    return _draw_items(config, np.random.default_rng([config.seed, 0]))
+    return _draw_items(config, _tables_rng(config))
+
+
+def _tables_rng(config: GeneratorConfig) -> np.random.Generator:
+    """The random stream `generate` draws its tables from, the items first: `item_draws` replays its
+    start."""
+    return np.random.default_rng([config.seed, 0])
 
 
 def _draw_items(config, rng):
