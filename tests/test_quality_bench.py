@@ -90,7 +90,7 @@ def test_smoke_run_writes_the_table_the_csv_and_the_pictures(tmp_path, work):
 def test_tune_gives_each_model_a_search_whose_best_values_train_its_seeds(tmp_path, work):
     command = [sys.executable, os.path.join(REPO, "bench", "quality.py"), "--smoke", "--models", "din"]
     command += [
-        # The search and the seeds on shuffled batches, as the synthetic sets are run.
+        # The search and the seeds on shuffled batches (bench/results/shuffled/ was made so).
         "--shuffle-buffer",
         "64",
         "--no-ablations",
