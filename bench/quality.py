@@ -107,15 +107,18 @@ def _set_split(data_dir: str, split: dict) -> None:
         yaml.safe_dump(config, f, sort_keys=False)
 
 
-def variants(models: list[str], ablations: bool) -> dict[str, tuple[str, dict]]:
+def variants(
+    models: list[str], ablations: bool, overrides: dict | None = None
+) -> dict[str, tuple[str, dict]]:
     """{row name: (registry model, HParams overrides)}: the models, section 4.3's MIAN, then MIAN's
-    ablations."""
-    rows = {name: (name, {}) for name in models}
+    ablations; `overrides` apply to every row but section 4.3's."""
+    overrides = overrides or {}
+    rows = {name: (name, dict(overrides)) for name in models}
     if "mian" in models:
         paper = dataclasses.asdict(HParams.paper())
         rows[PAPER_ROW] = ("mian", {k: list(v) if isinstance(v, tuple) else v for k, v in paper.items()})
     if ablations and "mian" in models:
-        rows.update({f"mian {name}": ("mian", dict(overrides)) for name, overrides in ABLATIONS.items()})
+        rows.update({f"mian {name}": ("mian", {**overrides, **change}) for name, change in ABLATIONS.items()})
     return rows
 
 
@@ -359,6 +362,14 @@ def main(argv: list[str] | None = None) -> None:
         help="train every model on batches shuffled through N examples (0: the split's order, as the "
         "Trainer does by default)",
     )
+    parser.add_argument(
+        "--hparams",
+        type=json.loads,
+        default={},
+        metavar="JSON",
+        help="HParams overrides for every row but section 4.3's, e.g. a candidate default measured "
+        "against the current one",
+    )
     args = parser.parse_args(argv)
     names = ["smoke"] if args.smoke else args.datasets
     steps = 3 if args.smoke else None
@@ -374,7 +385,7 @@ def main(argv: list[str] | None = None) -> None:
         files = split_files(examples)
         # Counted once per dataset: every model reads the same train split.
         train_rows = sum(1 for _ in tf.data.TFRecordDataset(files["train"], compression_type="GZIP"))
-        for name, (model, hparams) in variants(args.models, not args.no_ablations).items():
+        for name, (model, hparams) in variants(args.models, not args.no_ablations, args.hparams).items():
             model_dir = os.path.join(os.path.abspath(args.work), "models", dataset, re.sub(r"\W+", "-", name))
             # Section 4.3's row keeps its exact settings; every other row gets the same search.
             best = {}

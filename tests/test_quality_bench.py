@@ -52,6 +52,16 @@ def test_the_rows_are_the_models_section_4_3s_mian_and_the_ablations():
     assert list(variants(["lr", "din"], ablations=True)) == ["lr", "din"]
 
 
+def test_overrides_reach_every_row_but_section_4_3s():
+    overrides = {"cross_projection_dim": None, "dropout": 0.3}
+    rows = variants(["lr", "mian"], ablations=True, overrides=overrides)
+    assert rows["lr"] == ("lr", overrides)
+    assert rows["mian"] == ("mian", overrides)
+    assert rows[PAPER_ROW] == variants(["mian"], ablations=False)[PAPER_ROW]
+    # An ablation keeps its own switch on top of the overrides.
+    assert rows["mian w/o GIM"] == ("mian", {**overrides, **ABLATIONS["w/o GIM"]})
+
+
 def test_smoke_run_writes_the_table_the_csv_and_the_pictures(tmp_path, work):
     # The ablations train as MIAN does (their rows: the test above; their models: tests/test_models.py).
     out = tmp_path / "out"
