@@ -21,6 +21,7 @@ import glob
 import json
 import os
 import re
+import shlex
 import statistics
 import sys
 import time
@@ -375,7 +376,7 @@ def main(argv: list[str] | None = None) -> None:
     steps = 3 if args.smoke else None
     epochs = 1 if args.smoke else args.epochs
     started = time.perf_counter()
-    command = "python bench/quality.py " + " ".join(argv or sys.argv[1:])
+    command = "python bench/quality.py " + shlex.join(argv or sys.argv[1:])
     rows, resumed = [], 0
     for dataset in names:
         graph, examples, transform_config = prepare(dataset, os.path.abspath(args.work))
