@@ -74,6 +74,7 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=f"{MODULE}.preprocessing_fn",
         custom_config=transform_config,
+        disable_statistics=not config.transform_statistics,
     )
     # No anomaly-free data, no Transform: the gate fails the run before it.
     transform.add_upstream_node(anomalies_gate)
