@@ -25,17 +25,16 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from mian_keras import HParams, build_model
+from mian_keras import FeatureSpec, HParams, build_model
 from mian_keras.random_batch import paper_scale_spec, planted_labels, random_batch
 
 BATCH = 256
 TRACED_STEPS = 5
 
 
-def traced_step(model_name: str, hp: HParams):
-    """The graph's training step on one random batch: (session, train op, feeds)."""
+def traced_step(model_name: str, spec: FeatureSpec, hp: HParams):
+    """The graph's training step on one random batch of `spec`: (session, train op, feeds)."""
     tf.compat.v1.disable_eager_execution()
-    spec = paper_scale_spec()
     lengths = np.random.default_rng(0).integers(0, spec.sequence_length + 1, BATCH)
     batch = random_batch(spec, BATCH, seed=0, history_lengths=lengths)
     labels = tf.constant(planted_labels(batch).reshape(-1, 1), tf.float32)
@@ -66,7 +65,8 @@ def main() -> None:
     parser.add_argument("--within", help="also list the single ops whose names contain this (a module)")
     args = parser.parse_args()
     hp = HParams(batch_size=BATCH).replace(**json.loads(args.hparams))
-    session, train, feeds = traced_step(args.model, hp)
+    spec = paper_scale_spec()
+    session, train, feeds = traced_step(args.model, spec, hp)
     for _ in range(5):
         session.run(train, feeds)  # warm up
     started = time.perf_counter()
@@ -91,7 +91,7 @@ def main() -> None:
                 if args.within and args.within in node.node_name:
                     within[(direction, node.node_name.removeprefix("gradients/"), op_type)] += ms
 
-    print(f"{args.model}, batch {BATCH}, T = 30: {step_ms:.1f} ms per step (wall), "
+    print(f"{args.model}, batch {BATCH}, T = {spec.sequence_length}: {step_ms:.1f} ms per step (wall), "
           f"{sum(by_type.values()):.1f} ms of op time")  # fmt: skip
     print("\nby module (fwd: forward and the optimizer's updates, grad: backward)")
     for (direction, module), ms in by_module.most_common(args.top):
