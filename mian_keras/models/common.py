@@ -14,6 +14,7 @@ from mian_keras.layers.embedding import FeatureEmbedding, behavior_mask
 from mian_keras.layers.mlp import MLP
 from mian_keras.layers.pooling import MaskedMeanPooling
 from mian_keras.layers.trim_padding import TrimPadding
+from mian_keras.models.click_model import ClickModel
 
 
 def concat(tensors, name: str | None = None):
@@ -178,7 +179,7 @@ def logit_model(inputs: dict, hp: HParams, name: str, hidden=None, logits=()) ->
             )(hidden)
         )
     logit = keras.layers.Add(name="logit")(terms) if len(terms) > 1 else terms[0]
-    return keras.Model(inputs=inputs, outputs=logit, name=name)
+    return ClickModel(inputs=inputs, outputs=logit, name=name)
 
 
 def stack_fields(x: EmbeddedInputs, model_name: str):
