@@ -1,4 +1,4 @@
-"""Weight averaging: the warmed-up moving average, and each epoch handing on (and validating) it."""
+"""Weight averaging: the bias-corrected moving average, and each epoch handing on (and validating) it."""
 
 import numpy as np
 import pytest
@@ -33,7 +33,7 @@ def test_a_short_training_is_not_left_on_its_initialization():
     assert float(weight.numpy()[0]) == pytest.approx(0.55, abs=0.01)
 
 
-def _fit(spec, hp, epochs):
+def _fit_one_epoch(spec, hp):
     x = random_batch(spec, 1024, seed=1)
     validation = random_batch(spec, 512, seed=2)
     model = compile_model(build_model("deepfm", spec, hp), hp)
@@ -41,7 +41,7 @@ def _fit(spec, hp, epochs):
         x,
         planted_labels(x, seed=1),
         batch_size=64,
-        epochs=epochs,
+        epochs=1,
         validation_data=(validation, planted_labels(validation, seed=2)),
         verbose=0,
     )
@@ -50,7 +50,7 @@ def _fit(spec, hp, epochs):
 
 def test_each_epoch_validates_the_weights_it_hands_on(spec):
     hp = HParams(mlp_units=(8,))
-    model, history, validation = _fit(spec, hp, epochs=1)
+    model, history, validation = _fit_one_epoch(spec, hp)
     assert isinstance(model.optimizer, AveragingAdam)
     # The epoch's validation loss is the loss of the model fit returns: the average was written before
     # validation (written only at fit's end, it would have validated the last iterate instead).
