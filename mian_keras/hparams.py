@@ -192,8 +192,12 @@ class HParams:
 
     def optimizer(self) -> keras.optimizers.Optimizer:
         """Adam with section 4.3's settings, keeping an average of the weights when `weight_averaging`."""
-        adam = dict(learning_rate=self.learning_rate, beta_1=self.beta_1, beta_2=self.beta_2)
-        adam["epsilon"] = self.adam_epsilon
+        adam = dict(
+            learning_rate=self.learning_rate,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.adam_epsilon,
+        )
         if self.weight_averaging is None:
             return keras.optimizers.Adam(**adam)
         return AveragingAdam(momentum=self.weight_averaging, **adam)
