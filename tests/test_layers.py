@@ -10,6 +10,7 @@ from mian_keras.layers.attention_pooling import masked_softmax, tanh_attention
 from mian_keras.layers.augru import AUGRUCell, InterestEvolution
 from mian_keras.layers.cin import CompressedInteraction
 from mian_keras.layers.cross import CrossNetwork
+from mian_keras.layers.dice import Dice
 from mian_keras.layers.field_interaction import ItemFieldsInteraction
 from mian_keras.layers.fm import FactorizationMachine
 from mian_keras.layers.gim import GlobalInteraction
@@ -107,6 +108,8 @@ LAYERS = [
     (CrossNetwork, dict(num_layers=2)),
     (CompressedInteraction, dict(layer_sizes=[3, 2])),
     (LocalActivationUnit, dict(units=[5], normalize=True)),
+    (LocalActivationUnit, dict(units=[5, 3], normalize=False, activation="dice")),
+    (Dice, dict(epsilon=1e-6)),
     (AUGRUCell, dict(units=3)),
     (InterestEvolution, dict(attention_units=[4])),
     (FactorizationMachine, dict()),
@@ -135,3 +138,37 @@ def test_trim_padding_cuts_after_the_batchs_last_filled_step_and_keeps_one_step_
     (gap,) = TrimPadding()([tf.constant([[3, 0, 0, 5, 0]], tf.int64)])
     assert gap.numpy().tolist() == [[3, 0, 0, 5]]
     assert pad_steps(tf.ones([2, 3]), 5).numpy().tolist() == [[1, 1, 1, 0, 0]] * 2
+
+
+def test_dice_gates_each_unit_by_its_standardized_value_over_the_valid_positions():
+    """Zhou et al. 2018, Eq. 9: p(s) s + (1 - p(s)) alpha s, with p the sigmoid of s standardized by
+    the batch's statistics while training (the masked positions left out) and by the moving ones after."""
+    x = tf.constant([[[1.0, -2.0], [3.0, 0.5], [500.0, -900.0]], [[-1.0, 4.0], [2.0, 2.0], [0.0, 0.0]]])
+    valid = tf.constant([[True, True, False], [True, True, False]])
+    dice = Dice(momentum=0.0)  # the moving statistics become the last batch's
+    dice.build(x.shape)
+    dice.alpha.assign([0.25, -0.5])
+    kept = tf.boolean_mask(x, valid)
+    mean, variance = tf.reduce_mean(kept, axis=0), tf.math.reduce_variance(kept, axis=0)
+    p = tf.sigmoid((x - mean) / tf.sqrt(variance + 1e-8))
+    expected = p * x + (1 - p) * dice.alpha * x
+    np.testing.assert_allclose(dice(x, training=True, mask=valid), expected, rtol=1e-5)
+    # At inference the statistics are the moving ones, which momentum 0 set to this batch's.
+    np.testing.assert_allclose(dice(x, training=False), expected, rtol=1e-5)
+    # A large positive input passes almost unchanged, a large negative one is scaled by alpha.
+    far = tf.constant([[[1e4, -1e4]]])
+    np.testing.assert_allclose(dice(far, training=False), [[[1e4, 1e4 * 0.5]]], rtol=1e-4)
+
+
+def test_din_attention_with_dice_ignores_padded_steps():
+    """The Dice statistics leave padding out: what a padded step holds changes no valid step's score."""
+    unit = LocalActivationUnit([6, 3], normalize=False, activation="dice")
+    query = tf.random.normal([4, 5], seed=1)
+    keys = tf.random.normal([4, 3, 5], seed=2)
+    valid = tf.constant([[True, True, False]] * 4)
+    junk = tf.concat([keys[:, :2], 100.0 + keys[:, 2:]], axis=1)
+    for training in (True, False):
+        pooled, scores = unit([query, keys, valid], training=training)
+        pooled_junk, scores_junk = unit([query, junk, valid], training=training)
+        np.testing.assert_allclose(scores_junk, scores, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(pooled_junk, pooled, rtol=1e-5, atol=1e-6)

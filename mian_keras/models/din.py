@@ -21,6 +21,7 @@ def build_din(spec: FeatureSpec, hp: HParams) -> keras.Model:
     interest, _ = LocalActivationUnit(
         hp.attention_units,
         normalize=False,
+        activation=hp.attention_activation,
         **hp.kernel_args(),
         name="local_activation",
     )([x.twinned_item, x.behaviors, x.valid])
