@@ -123,3 +123,18 @@ def test_tune_gives_each_model_a_search_whose_best_values_train_its_seeds(tmp_pa
         line for line in (tmp_path / "o" / "quality.md").read_text().splitlines() if line.startswith("| din ")
     )
     assert f"learning_rate {best['learning_rate']:.2g}" in row and f"dropout {best['dropout']:.2g}" in row
+
+
+def test_an_ablation_trains_with_mians_searched_values_and_searches_nothing(tmp_path, work, monkeypatch):
+    # One ablation is enough to show the rule (every ablation row takes the same path).
+    monkeypatch.setattr(quality, "ABLATIONS", {"w/o GIM": ABLATIONS["w/o GIM"]})
+    arguments = ["--smoke", "--models", "mian", "--seeds", "1", "--tune", "2", "--work", str(work)]
+    quality.main([*arguments, "--out", str(tmp_path / "o")])
+    models = work / "models" / "smoke"
+    with open(models / "mian" / "tuned.json") as f:
+        best = json.load(f)
+    with open(models / "mian-w-o-GIM" / "0" / "hparams.json") as f:
+        trained = json.load(f)
+    assert {k: trained[k] for k in best} == best and trained["use_gim"] is False
+    assert not (models / "mian-w-o-GIM" / "search").exists()
+    assert not (models / "mian-w-o-GIM" / "tuned.json").exists()
