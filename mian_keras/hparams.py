@@ -121,9 +121,9 @@ class HParams:
     # DIN's local activation unit: "sigmoid" hidden layers, or DIN's own "dice" (Zhou et al. 2018,
     # section 4.3). Dice measured better under the new user's protocol (test AUC MovieLens 0.6896
     # against 0.6840, profile-rich 0.7561 against 0.7503, sequence-rich 0.7298 against 0.7253; diagnosis
-    # section 13), but its batch statistics follow the last iterates, not the averaged weights: on a
-    # short epoch (128 steps) DIN validates at 0.571 after it against 0.613 with the sigmoid. Not the
-    # default until the statistics are recomputed for the average.
+    # section 13), but with the weights' average a short first epoch (128 steps) validates at 0.571
+    # against 0.613 with the sigmoid. Recomputing Dice's statistics for the averaged weights did not
+    # change that (0.570 -> 0.572; section 14), so its cause is not found and "dice" is not the default.
     attention_activation: str = "sigmoid"
 
     def __post_init__(self):
