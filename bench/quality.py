@@ -69,8 +69,15 @@ SPEED_MODELS = ("din", "dien", "mian")
 RESULT_FILE = "result.json"
 TUNED_FILE = "tuned.json"
 PAPER_ROW = "mian (paper 4.3)"
+
+
+def ablation_row(ablation: str) -> str:
+    """The row of MIAN with one of ABLATIONS' switches changed."""
+    return f"mian {ablation}"
+
+
 # The paper's Table 4 and Figure 5: MIAN with each kind of transformer over the behaviors.
-TABLE4_VARIANTS = ("mian", *(f"mian {n}" for n, change in ABLATIONS.items() if "transformer" in change))
+TABLE4_VARIANTS = ("mian", *(ablation_row(n) for n, change in ABLATIONS.items() if "transformer" in change))
 
 
 def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
@@ -119,7 +126,9 @@ def variants(
         paper = dataclasses.asdict(HParams.paper())
         rows[PAPER_ROW] = ("mian", {k: list(v) if isinstance(v, tuple) else v for k, v in paper.items()})
     if ablations and "mian" in models:
-        rows.update({f"mian {name}": ("mian", {**overrides, **change}) for name, change in ABLATIONS.items()})
+        rows.update(
+            {ablation_row(name): ("mian", {**overrides, **change}) for name, change in ABLATIONS.items()}
+        )
     return rows
 
 
@@ -387,7 +396,7 @@ def main(argv: list[str] | None = None) -> None:
         # Counted once per dataset: every model reads the same train split.
         train_rows = sum(1 for _ in tf.data.TFRecordDataset(files["train"], compression_type="GZIP"))
         tuned_mian: dict = {}
-        ablation_rows = {f"mian {ablation}" for ablation in ABLATIONS}
+        ablation_rows = {ablation_row(ablation) for ablation in ABLATIONS}
         for name, (model, hparams) in variants(args.models, not args.no_ablations, args.hparams).items():
             model_dir = os.path.join(os.path.abspath(args.work), "models", dataset, re.sub(r"\W+", "-", name))
             # Section 4.3's row keeps its exact settings; an ablation changes one switch of the tuned MIAN
