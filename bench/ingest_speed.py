@@ -50,11 +50,13 @@ def _child(data_dir: str, out_dir: str, beam_args: list[str]) -> None:
 
 
 class TreeMemory(threading.Thread):
-    """Samples the resident memory of this process and all its descendants; keeps the largest sum."""
+    """Samples the resident memory of this process and all its descendants; keeps the largest sum, and
+    every sample as (seconds since the epoch, MiB) for the peaks of parts of a run (`peak_between`)."""
 
     def __init__(self):
         super().__init__(daemon=True)
         self.peak_mib = 0.0
+        self.samples: list[tuple[float, float]] = []
 
     def run(self):
         me = psutil.Process()
@@ -66,7 +68,12 @@ class TreeMemory(threading.Thread):
                 except psutil.Error:
                     pass
             self.peak_mib = max(self.peak_mib, total / 2**20)
+            self.samples.append((time.time(), total / 2**20))
             time.sleep(0.2)
+
+    def peak_between(self, start: float, end: float) -> float:
+        """The largest sample taken from `start` to `end` (seconds since the epoch), or 0."""
+        return max((mib for at, mib in self.samples if start <= at <= end), default=0.0)
 
 
 def main() -> None:

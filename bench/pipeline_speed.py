@@ -3,7 +3,8 @@
 Runs `mian run`'s pipeline (LocalDagRunner) on a data directory up to the Transform component, with
 the given Beam arguments (by default the DirectRunner's multi-processing mode on 2 workers), and prints
 each component's seconds from ML Metadata, the examples/s of ingestion and Transform on the examples
-ingestion wrote, and the peak resident memory of the whole process tree (sampled every 0.2 s).
+ingestion wrote, and the peak resident memory of the whole process tree (sampled every 0.2 s), over
+the whole run and within each component's window (from its execution's creation to its last update).
 Generate the data first, e.g. with `bench/ingest_speed.py --work DIR` (its DIR/data).
 
 Usage: python bench/pipeline_speed.py --data DIR [--work DIR] [-- <Beam options>]
@@ -54,10 +55,11 @@ def main() -> None:
     report = read_report(config.metadata_path, config.pipeline_name)
     examples = _count_examples(config)
     print(f"Beam: {' '.join(beam_args)}; {examples:,} examples written by ingestion")
-    print(f"{'component':<22} {'seconds':>8} {'examples/s':>11}")
+    print(f"{'component':<22} {'seconds':>8} {'examples/s':>11} {'peak RSS MiB':>12}")
     for component in report.components:
         rate = examples / component.seconds if component.seconds else 0
-        print(f"{component.component:<22} {component.seconds:>8.1f} {rate:>11,.0f}")
+        peak = memory.peak_between(component.started, component.started + component.seconds)
+        print(f"{component.component:<22} {component.seconds:>8.1f} {rate:>11,.0f} {peak:>12,.0f}")
     print(f"whole run to Transform: {seconds:.0f} s; peak RSS of the process tree {memory.peak_mib:,.0f} MiB")
 
 

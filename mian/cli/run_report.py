@@ -28,6 +28,7 @@ class ComponentRun:
     component: str
     state: str  # COMPLETE / CACHED / FAILED / RUNNING ...
     seconds: float  # from the execution's creation to its last update
+    started: float = 0.0  # the execution's creation, in seconds since the epoch
 
     @property
     def finished(self) -> bool:
@@ -63,7 +64,9 @@ def component_runs(store, run, pipeline_name: str) -> list[tuple[ComponentRun, o
     for execution in sorted(store.get_executions_by_context(run.id), key=lambda e: e.id):
         seconds = (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
         state = _STATES.get(execution.last_known_state, "UNKNOWN")
-        runs.append((ComponentRun(_node_id(store, execution, pipeline_name), state, seconds), execution))
+        started = execution.create_time_since_epoch / 1000
+        component = ComponentRun(_node_id(store, execution, pipeline_name), state, seconds, started)
+        runs.append((component, execution))
     return runs
 
 
