@@ -158,6 +158,8 @@ def _pipeline_config(args: argparse.Namespace):
         training["epochs"] = args.epochs
     if args.patience is not None:
         training["patience"] = args.patience
+    if args.batch_size:
+        training["batch_size"] = args.batch_size
     if args.seed is not None:
         training["seed"] = args.seed
     if training:
@@ -173,6 +175,9 @@ def _add_config_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--hparams", help="JSON of HParams overrides")
     command.add_argument("--epochs", type=int, help="maximum training epochs")
     command.add_argument("--patience", type=int, help="epochs without a better eval AUC before stopping")
+    command.add_argument(
+        "--batch-size", type=int, help="examples per replica and step (the global batch: times the replicas)"
+    )
     command.add_argument("--seed", type=int, help="fixes initial weights, dropout and batch order")
 
 
