@@ -50,12 +50,11 @@ def _child(data_dir: str, out_dir: str, beam_args: list[str]) -> None:
 
 
 class TreeMemory(threading.Thread):
-    """Samples the resident memory of this process and all its descendants; keeps the largest sum, and
-    every sample as (seconds since the epoch, MiB) for the peaks of parts of a run (`peak_between`)."""
+    """Samples the resident memory of this process and all its descendants every 0.2 s, each sample as
+    (seconds since the epoch, MiB): the peak of the whole run and of parts of it (`peak_between`)."""
 
     def __init__(self):
         super().__init__(daemon=True)
-        self.peak_mib = 0.0
         self.samples: list[tuple[float, float]] = []
 
     def run(self):
@@ -67,13 +66,17 @@ class TreeMemory(threading.Thread):
                     total += process.memory_info().rss
                 except psutil.Error:
                     pass
-            self.peak_mib = max(self.peak_mib, total / 2**20)
             self.samples.append((time.time(), total / 2**20))
             time.sleep(0.2)
 
-    def peak_between(self, start: float, end: float) -> float:
-        """The largest sample taken from `start` to `end` (seconds since the epoch), or 0."""
-        return max((mib for at, mib in self.samples if start <= at <= end), default=0.0)
+    @property
+    def peak_mib(self) -> float:
+        return max((mib for _, mib in self.samples), default=0.0)
+
+    def peak_between(self, start: float, end: float) -> float | None:
+        """The largest sample taken from `start` to `end` (seconds since the epoch), or None if the
+        window fell between two samples."""
+        return max((mib for at, mib in self.samples if start <= at <= end), default=None)
 
 
 def main() -> None:

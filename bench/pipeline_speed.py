@@ -59,7 +59,8 @@ def main() -> None:
     for component in report.components:
         rate = examples / component.seconds if component.seconds else 0
         peak = memory.peak_between(component.started, component.started + component.seconds)
-        print(f"{component.component:<22} {component.seconds:>8.1f} {rate:>11,.0f} {peak:>12,.0f}")
+        shown = "-" if peak is None else f"{peak:,.0f}"  # a window shorter than the sampling period
+        print(f"{component.component:<22} {component.seconds:>8.1f} {rate:>11,.0f} {shown:>12}")
     print(f"whole run to Transform: {seconds:.0f} s; peak RSS of the process tree {memory.peak_mib:,.0f} MiB")
 
 

@@ -158,7 +158,7 @@ def _pipeline_config(args: argparse.Namespace):
         training["epochs"] = args.epochs
     if args.patience is not None:
         training["patience"] = args.patience
-    if args.batch_size:
+    if args.batch_size is not None:
         training["batch_size"] = args.batch_size
     if args.seed is not None:
         training["seed"] = args.seed

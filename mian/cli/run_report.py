@@ -28,7 +28,7 @@ class ComponentRun:
     component: str
     state: str  # COMPLETE / CACHED / FAILED / RUNNING ...
     seconds: float  # from the execution's creation to its last update
-    started: float = 0.0  # the execution's creation, in seconds since the epoch
+    started: float  # the execution's creation, in seconds since the epoch
 
     @property
     def finished(self) -> bool:
