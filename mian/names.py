@@ -14,7 +14,11 @@ HISTORY_BUCKET_FEATURE = "hist_len_bucket"
 HISTORY_BUCKETS = ((0, "0"), (5, "1-5"), (20, "6-20"))
 LONGEST_HISTORY_BUCKET = ">20"
 HISTORY_BUCKET_NAMES = (*(name for _, name in HISTORY_BUCKETS), LONGEST_HISTORY_BUCKET)
-# Who and when, for slicing and audits.
+# A categorical value that is missing (Transform maps it to an out-of-vocabulary id): an empty cell,
+# a history step whose item the items table lacks, a time context derived from an invalid time.
+MISSING_CATEGORY = ""
+# Who and when, for slicing and audits; the timestamp (Unix seconds) is also what the time context is
+# derived from.
 USER_ID_FEATURE = "user_id"
 TIMESTAMP_FEATURE = "timestamp"
 
@@ -22,6 +26,7 @@ TIMESTAMP_FEATURE = "timestamp"
 DEFAULT_SIGNATURE = "serving_default"
 RAW_SIGNATURE = "serving_raw"
 ATTENTION_SIGNATURE = "attention"
+TIME_CONTEXT_SIGNATURE = "time_context"
 EXAMPLES_INPUT = "examples"
 PROBABILITY = "probability"
 # Beside saved_model.pb, where TF Serving ignores it: the names of GIM's representations (in the order

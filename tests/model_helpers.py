@@ -23,8 +23,13 @@ def synthetic_config() -> DatasetConfig:
     return DatasetConfig.load(os.path.join(REPO, "configs", "synthetic.yaml"))
 
 
-def raw_example(item, category, price, history=(), gender="F", hour="9", clicked=0):
-    """A raw example as ingestion writes it: one value per scalar field, aligned history lists."""
+# 2024-01-01 00:00 UTC, a Monday in winter: an example's time is this plus its hour.
+WINTER_MONDAY = 1_704_067_200
+
+
+def raw_example(item, category, price, history=(), gender="F", hour=9, clicked=0):
+    """A raw example as ingestion writes it: one value per scalar field, aligned history lists, and
+    the timestamp that the time context (hour `hour`, Monday, winter) is derived from."""
     return {
         "item_id": [item],
         "category": [category],
@@ -40,12 +45,9 @@ def raw_example(item, category, price, history=(), gender="F", hour="9", clicked
         "occupation": ["occ1"],
         "device": ["ios"],
         "network": ["wifi"],
-        "hour": [hour],
-        "weekday": ["mon"],
-        "season": ["winter"],
         "clicked": [clicked],
         "user_id": ["u1"],
-        "timestamp": [0],
+        "timestamp": [WINTER_MONDAY + 3600 * hour],
     }
 
 

@@ -143,7 +143,8 @@ def test_histories_and_splits_of_the_valid_rows(bad_logs, tmp_path_factory):
     # i404 (unknown item) in history: its category is the missing marker, the lists stay aligned.
     assert last["i1"]["hist_item_id"] == ["i404", "i3", "i1"]
     assert last["i1"]["hist_category"] == ["", "books", "books"]
-    assert last["i1"]["hour"] and last["i1"]["weekday"] and last["i1"]["season"] == ["autumn"]
+    # The time context is not written: the Transform graph derives it from the timestamp.
+    assert not {"hour", "weekday", "season"} & set(last["i1"])
 
 
 def test_too_many_rejects_fail_with_a_message_naming_the_table_and_reasons(bad_logs, tmp_path_factory):
@@ -312,3 +313,39 @@ def test_a_part_that_the_runner_loses_impressions_of_is_written_again(
         assert_same_output(generated_output, output)
         assert accounting.lost_impressions(output[2]) == 0
         caplog.clear()
+
+
+def own_time_columns(tmp_path):
+    """A log that carries its own `hour` (local time, 3 hours ahead of UTC) and `weekday` (w0..w6)
+    columns, which differ from the UTC derivation."""
+    tmp_path.mkdir()
+    rows = ["user_id,item_id,timestamp,clicked,device,hour,weekday"]
+    for n in range(6):
+        ts = T0 + n * 7 * 3600  # 22:13 UTC on a Tuesday, then every 7 hours
+        rows.append(f"u1,i{n % 3 + 1},{ts},{n % 2},ios,local{(22 + 7 * n + 3) % 24},w{n % 7}")
+    write(tmp_path / "impressions.csv", "\n".join(rows) + "\n")
+    write(tmp_path / "users.csv", "user_id,gender\nu1,F\n")
+    write(tmp_path / "items.jsonl", "".join(f'{{"item_id": "i{n}", "category": "c"}}\n' for n in (1, 2, 3)))
+    return tmp_path
+
+
+def test_a_logs_own_time_columns_are_kept_and_never_derived_over(tmp_path):
+    data_dir = own_time_columns(tmp_path / "logs")
+    own = dict(
+        CONFIG,
+        context_columns={"device": "categorical", "hour": "categorical", "weekday": "categorical"},
+        derived_context=["season"],
+        max_reject_share=0.0,
+    )
+    examples, rejections, _ = run_ingestion(data_dir, tmp_path / "out", DatasetConfig.from_dict(own))
+    assert rejections == []
+    written = sorted((e for split in examples.values() for e in split), key=lambda e: e["timestamp"])
+    assert [e["hour"] for e in written] == [[f"local{(25 + 7 * n) % 24}"] for n in range(6)]
+    assert [e["weekday"] for e in written] == [[f"w{n}"] for n in range(6)]
+    # Nothing derived is written at all: the Transform graph derives `season` from the timestamp.
+    assert all("season" not in e for e in written)
+
+    # Deriving a field that the impressions carry is refused before anything is read, in one line.
+    clashing = dict(CONFIG, derived_context=["hour", "season"])
+    with pytest.raises(ValueError, match=r"derived_context \['hour'\] are also columns of the impressions"):
+        run_ingestion(data_dir, tmp_path / "out2", DatasetConfig.from_dict(clashing))

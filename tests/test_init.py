@@ -102,12 +102,44 @@ def test_init_refuses_a_label_that_is_not_0_or_1(tmp_path, capfd):
     assert "impressions.jsonl" in line and "'click' must hold 0/1" in line and "5" in line
 
 
+def time_ordered_log_with_late_values(directory, users=2400, days=20):
+    """`own_logs` as a time-ordered export of at least 60,000 impressions with a `weekday` column of its
+    own (w0..w6), whose later days bring what the first rows lack: a new device and new items."""
+    data = own_logs(directory, users=users, days=days)
+    path = data / "impressions.jsonl"
+    rows = sorted((json.loads(line) for line in path.read_text().splitlines()), key=lambda r: r["ts"])
+    assert len(rows) >= 60_000
+    for n, row in enumerate(rows):
+        row["weekday"] = f"w{(row['ts'] // 86_400 + 4) % 7}"
+        if n >= 30_000 and n % 4 == 0:
+            row["device"] = "tablet"
+        if n >= 30_000 and n % 5 == 0:
+            row["iid"] = f"late{n % 40}"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    items = _read(data / "items.csv")
+    late = [{**items[0], "iid": f"late{n}", "title": f"late item {n}"} for n in range(40)]
+    _write_csv(data / "items.csv", items + late)
+    return data
+
+
 @pytest.mark.e2e
-def test_mian_run_pushes_a_model_on_what_init_proposed(tmp_path):
-    data = own_logs(tmp_path / "mine")
+def test_mian_run_pushes_a_model_on_what_init_proposed_from_the_whole_log(tmp_path, capfd):
+    data = time_ordered_log_with_late_values(tmp_path / "mine")
+    head = [json.loads(line) for line in (data / "impressions.jsonl").read_text().splitlines()[:20_000]]
+    assert "tablet" not in {r["device"] for r in head} and not any(r["iid"].startswith("late") for r in head)
+
     assert main(["init", "--data", str(data), "--name", "mine"]) == 0
+    config = yaml.safe_load((data / "dataset.yaml").read_text())
+    # The log's own weekday is a context column, never derived over.
+    assert config["context_columns"]["weekday"] == "categorical"
+    assert config["derived_context"] == ["hour", "season"]
+    coverage = next(line for line in capfd.readouterr().out.splitlines() if "schema statistics" in line)
+    rows = int(coverage.split(" impression rows")[0].rsplit(" ", 1)[1])
+    assert rows >= 60_000 and "every row of the log" in coverage
+    assert 'value: "tablet"' in (data / "schema.pbtxt").read_text()
+
     runs = tmp_path / "runs"
     code = main(["run", "--data", str(data), "--output-root", str(runs), "--pipeline-name", "mine",
-                 "--model", "lr", "--epochs", "6", "--hparams", '{"learning_rate": 0.02}'])  # fmt: skip
+                 "--model", "lr", "--epochs", "3", "--hparams", '{"learning_rate": 0.02}'])  # fmt: skip
     assert code == 0
     assert list((runs / "serving" / "mine").iterdir())

@@ -22,15 +22,26 @@ import tensorflow_transform as tft
 import tf_keras as keras
 
 from mian.cli.local_run import run_pipeline
+from mian.cli.main import main
 from mian.cli.train_worker import localhost_tf_configs
 from mian.config.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig
+from mian.data.ingest.examples import feature_values
 from mian.data.synthetic import generate_if_requested
-from mian.names import ATTENTION_SIGNATURE, EXAMPLES_INPUT, HISTORY_LENGTH_FEATURE, PROBABILITY, RAW_SIGNATURE
+from mian.names import (
+    ATTENTION_SIGNATURE,
+    EXAMPLES_INPUT,
+    HISTORY_LENGTH_FEATURE,
+    PROBABILITY,
+    RAW_SIGNATURE,
+    TIMESTAMP_FEATURE,
+    USER_ID_FEATURE,
+)
 from mian.numbered_dirs import newest_numbered
 from mian.pipeline.mian_pipeline import COMPONENTS, TUNER
+from mian.serving.process import ServerProcess
 from mian.stages.export import raw_input_fields
 from mian.stages.trainer import HISTORY_FILE, HPARAMS_FILE, load_trained_model
-from mian_keras.feature_spec import NUMERICAL
+from mian.tools.score import HISTORY_SEPARATOR
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
 pytestmark = pytest.mark.e2e
@@ -162,15 +173,15 @@ def test_raw_tensor_and_attention_signatures_agree_with_serving_default(first_ru
     parsed = [tf.train.Example.FromString(e).features.feature for e in examples]
     histories = {dataset.history_feature(c) for c in dataset.history_columns}
     raw = {}
-    for name, kind in fields.items():
-        values = [_values(f[name], kind) for f in parsed]
+    for name, dtype in fields.items():
+        values = [feature_values(f[name], dtype) for f in parsed]
         if name in histories:  # padded with junk beyond hist_len, which must be ignored
             width = max(len(v) for v in values) + 2
-            pad = 7.0 if kind == NUMERICAL else "junk"
+            pad = 7.0 if dtype == tf.float32 else "junk"
             values = [v + [pad] * (width - len(v)) for v in values]
         else:
             values = [v[0] for v in values]
-        raw[name] = tf.constant(values, tf.float32 if kind == NUMERICAL else tf.string)
+        raw[name] = tf.constant(values, dtype)
     raw[HISTORY_LENGTH_FEATURE] = tf.constant(
         [f[HISTORY_LENGTH_FEATURE].int64_list.value[0] for f in parsed], tf.int64
     )
@@ -183,10 +194,97 @@ def test_raw_tensor_and_attention_signatures_agree_with_serving_default(first_ru
     assert attention["ibim_weights"].shape == (64, dataset.history_length)
 
 
-def _values(feature, kind) -> list:
-    if kind == NUMERICAL:
-        return list(feature.float_list.value)
-    return [v.decode() for v in feature.bytes_list.value]
+def _table(path: str, key: str | None = None):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return rows if key is None else {r[key]: r for r in rows}
+
+
+def _client_rows(dataset, data_dir: str, keys: list[tuple]) -> list[dict]:
+    """What a production client sends for each impression (user, item, timestamp): the impression's own
+    columns and time, its user's and item's rows, and the user's clicks of the window before it (newest
+    first, as the client's behavior store keeps them), joined by column name, histories as `a|b|c`."""
+    impressions = _table(os.path.join(data_dir, dataset.impressions.path))
+    users = _table(os.path.join(data_dir, dataset.users.path), dataset.user_id)
+    items = _table(os.path.join(data_dir, dataset.items.path), dataset.item_id)
+    by_key = {(r[dataset.user_id], r[dataset.item_id], int(r[dataset.timestamp])): r for r in impressions}
+    clicks = {}
+    for r in impressions:
+        if r[dataset.label] == "1":
+            clicks.setdefault(r[dataset.user_id], []).append((int(r[dataset.timestamp]), r[dataset.item_id]))
+    rows = []
+    for user, item, ts in keys:
+        impression = by_key[(user, item, ts)]
+        row = {c: impression[c] for c in dataset.context_columns}
+        row[TIMESTAMP_FEATURE] = impression[dataset.timestamp]
+        row.update({c: users[user][c] for c in dataset.user_columns})
+        row.update({c: items[item][c] for c in dataset.item_columns})
+        window = ts - dataset.history_window_days * 86_400
+        earlier = sorted((c for c in clicks.get(user, []) if window <= c[0] < ts), reverse=True)
+        clicked = [items[i] for _, i in earlier[: dataset.history_length]]
+        for column in dataset.history_columns:
+            row[dataset.history_feature(column)] = HISTORY_SEPARATOR.join(r[column] for r in clicked)
+        rows.append(row)
+    return rows
+
+
+def _example_of_row(row: dict, fields: dict) -> bytes:
+    """The raw tf.Example a client builds from the same columns, by the served inputs' dtypes."""
+    features = {}
+    for name, dtype in fields.items():
+        values = row[name].split(HISTORY_SEPARATOR) if name.startswith("hist_") else [row[name]]
+        values = [v for v in values if v != ""]
+        if dtype == tf.int64:
+            features[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v) for v in values]))
+        elif dtype == tf.float32:
+            features[name] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(v) for v in values]))
+        else:
+            features[name] = tf.train.Feature(
+                bytes_list=tf.train.BytesList(value=[v.encode() for v in values])
+            )
+    return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+
+
+def test_one_impression_one_prediction_from_raw_rows_as_a_client_sends_them(first_run, tmp_path):
+    """Scored through the server from the raw impression, user and item rows (by `mian score`, from
+    joined CSV and from tf.Examples a client builds), an impression gets the prediction the pushed model
+    gives the pipeline's own example of it: any feature built differently on the two paths fails."""
+    config, report, _ = first_run
+    dataset = config.dataset()
+    own = _test_examples(config)[:150]
+    parsed = [tf.train.Example.FromString(e).features.feature for e in own]
+    keys = [
+        (f[USER_ID_FEATURE].bytes_list.value[0].decode(), f[dataset.item_id].bytes_list.value[0].decode(),
+         f[TIMESTAMP_FEATURE].int64_list.value[0])
+        for f in parsed
+    ]  # fmt: skip
+    served = tf.saved_model.load(report.pushed_path)
+    expected = served.signatures["serving_default"](**{EXAMPLES_INPUT: tf.constant(own)})[PROBABILITY]
+
+    rows = _client_rows(dataset, config.data_dir, keys)
+    joined = tmp_path / "impressions.csv"
+    with open(joined, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    fields = raw_input_fields(dataset)
+    assert fields[TIMESTAMP_FEATURE] == tf.int64 and not set(dataset.derived_context) & set(fields)
+    records = tmp_path / "impressions.tfrecord"
+    with tf.io.TFRecordWriter(str(records)) as writer:
+        for row in rows:
+            writer.write(_example_of_row(row, fields))
+
+    server = ServerProcess(os.path.dirname(config.model_serving_dir), "--model-name", config.pipeline_name,
+                           python_path=REPO)  # fmt: skip
+    try:
+        for source in (joined, records):
+            out = tmp_path / f"{source.name}.scores"
+            command = ["score", "--target", server.target, "--model-name", config.pipeline_name]
+            assert main([*command, "--input", str(source), "--out", str(out)]) == 0
+            scored = np.array([float(line) for line in out.read_text().split()])
+            np.testing.assert_allclose(scored, expected.numpy().ravel(), atol=1e-5, err_msg=source.name)
+    finally:
+        assert server.stop() == 0
 
 
 def test_the_tuners_best_hyperparameters_reach_the_trainer(first_run):

@@ -26,12 +26,12 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from mian.names import HISTORY_LENGTH_FEATURE, RAW_SIGNATURE
+from mian.data.ingest.time_context import time_context
+from mian.names import HISTORY_LENGTH_FEATURE, RAW_SIGNATURE, TIME_CONTEXT_SIGNATURE
 from mian.serving.model_versions import load_version, read_warmup_requests
 from mian.serving.process import ServerProcess
 from mian.stages.export import raw_input_fields
 from mian.stages.warmup import BATCH_SIZES, write_warmup_requests
-from mian_keras.feature_spec import NUMERICAL
 from tests.model_helpers import REPO, push_model, raw_example, run_transform, serialized, synthetic_config
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
@@ -52,7 +52,7 @@ def raw_examples(count: int, seed: int) -> list[dict]:
                 float(rng.randrange(1, 50)),
                 history=history,
                 gender=rng.choice("FM"),
-                hour=str(rng.randrange(24)),
+                hour=rng.randrange(24),
                 clicked=rng.randrange(2),
             )
         )
@@ -112,8 +112,7 @@ def raw_tensors(examples: list[dict]) -> dict:
     config = synthetic_config()
     histories = {config.history_feature(c) for c in config.history_columns}
     tensors = {}
-    for name, kind in raw_input_fields(config).items():
-        dtype = tf.float32 if kind == NUMERICAL else tf.string
+    for name, dtype in raw_input_fields(config).items():
         if name in histories:
             width = max(1, max(len(e[name]) for e in examples))
             padded = [e[name] + [""] * (width - len(e[name])) for e in examples]
@@ -432,7 +431,7 @@ def test_export_writes_warmup_requests_that_serve_every_signature_alike(models):
     by_signature = {}
     for request in requests:
         by_signature.setdefault(request.model_spec.signature_name, []).append(request)
-    assert set(by_signature) == {"serving_default", RAW_SIGNATURE, "attention"}
+    assert set(by_signature) == {"serving_default", RAW_SIGNATURE, "attention", TIME_CONTEXT_SIGNATURE}
     model = tf.saved_model.load(paths[1])
     for batch in range(len(BATCH_SIZES)):
         answers = {}
@@ -440,7 +439,14 @@ def test_export_writes_warmup_requests_that_serve_every_signature_alike(models):
             request = same_size[batch]
             inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
             assert {len(v) for v in inputs.values()} == {BATCH_SIZES[batch]}
-            answers[name] = model.signatures[name](**inputs)["probability"].numpy().reshape(-1)
+            outputs = model.signatures[name](**inputs)
+            if name == TIME_CONTEXT_SIGNATURE:  # the derived fields, as the Python rule derives them
+                examples = [tf.train.Example.FromString(e) for e in inputs["examples"]]
+                times = [e.features.feature["timestamp"].int64_list.value[0] for e in examples]
+                for field, values in outputs.items():
+                    assert [v.decode() for v in values.numpy()] == [time_context(t)[field] for t in times]
+                continue
+            answers[name] = outputs["probability"].numpy().reshape(-1)
         # Raw tensors and tf.Examples of the same rows give the same probabilities.
         np.testing.assert_allclose(answers[RAW_SIGNATURE], answers["serving_default"], atol=1e-6)
         np.testing.assert_allclose(answers["attention"], answers["serving_default"], atol=1e-6)

@@ -15,7 +15,7 @@ def _examples():
     train = [
         raw_example("i1", "c1", 10.0, history=[("i2", "c2"), ("i3", "c3")], clicked=1),
         raw_example("i2", "c2", 20.0),
-        raw_example("i3", "c3", 30.0, history=long_history, gender="M", hour="20"),
+        raw_example("i3", "c3", 30.0, history=long_history, gender="M", hour=20),
     ]
     serving = [raw_example("i-unseen", "c-unseen", 40.0, history=[("i1", "c1"), ("i-unseen", "c1")])]
     return train, serving

@@ -12,8 +12,10 @@ The tables of a data directory (CSV or JSON Lines, .gz allowed, any Beam filesys
   integers or take more than `MAX_INTEGER_CATEGORIES` values; a column with one value only, or with a
   different value in (almost) every row (row ids, free text), is not used;
 - history columns are the item's categorical columns; derived context is the time context the
-  impressions do not already carry; eval and test each get about a tenth of the days the impressions
-  span (at least one).
+  impressions do not carry as columns of their own (a log's own `hour` is never replaced); eval and
+  test each get about a tenth of the days the impressions span (at least one).
+
+The schema's statistics read the whole log, not this sample (mian.cli.schema_draft).
 
 What cannot be decided is a `CannotPropose` with one line saying which table and why.
 """
@@ -130,9 +132,10 @@ def propose(data_dir: str, name: str | None = None) -> Proposal:
     )
     if clashes:
         raise CannotPropose(f"columns {sorted(clashes)} appear in more than one table: rename them")
-    derived = [d for d in DERIVED_CONTEXT if d not in context_columns]
+    # A field the impressions carry as a column (used or not) is theirs: never derived over it.
+    derived = [d for d in DERIVED_CONTEXT if d not in impressions.columns]
     if len(derived) < len(DERIVED_CONTEXT):
-        reasons.append(f"derived context: {derived} (the impressions carry the others)")
+        reasons.append(f"derived context: {derived} (the impressions carry the others as columns)")
     history = [item_id] + [c for c, kind in item_columns.items() if kind == CATEGORICAL]
     days = _days_spanned(impressions, timestamp, unit)
     window = max(1, round(days / 10))

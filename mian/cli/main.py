@@ -124,13 +124,14 @@ def _init(args: argparse.Namespace, terminal) -> int:
         f.write("# Proposed by `mian init` from the tables' contents: check it, then `mian run`.\n")
         yaml.safe_dump(proposal.config, f, sort_keys=False)
     with tempfile.TemporaryDirectory() as work:
-        schema, examples = draft_schema(config, args.data, work)
+        draft = draft_schema(config, args.data, work)
+    print(f"  schema statistics: {draft.coverage()}", file=terminal.out)
     schema_path = os.path.join(args.data, SCHEMA_FILE)
     write_schema(
-        schema,
+        draft.schema,
         schema_path,
-        f"Drafted by `mian init` for dataset {config.name!r}: TFDV's inference on {examples} examples of\n"
-        "the tables' first rows, with mian's curation rules (see mian/cli/schema_draft.py).",
+        f"Drafted by `mian init` for dataset {config.name!r}: TFDV's inference on {draft.coverage()},\n"
+        "with mian's curation rules (see mian/cli/schema_draft.py).",
     )
     print(f"wrote {path} and {schema_path}; next: mian run --data {args.data}", file=terminal.out)
     return 0
@@ -207,7 +208,7 @@ def _run(args: argparse.Namespace) -> int:
     # Checking the inputs imports TensorFlow, which talks: into a log that the run's log then starts with.
     earlier_log = tempfile.mkstemp(prefix="mian-run-", suffix=".log")[1]
     with output_to(earlier_log):
-        missing = config.missing_input()
+        missing = config.missing_input() or _derived_context_clash(config)
     if missing:
         print(f"mian run: {missing}", file=sys.stderr)
         os.remove(earlier_log)
@@ -215,6 +216,16 @@ def _run(args: argparse.Namespace) -> int:
     report, error, log_path = run_pipeline(config, earlier_log=earlier_log)
     send_stderr_to(log_path)
     return 0 if report.pushed_path and not error else 1
+
+
+def _derived_context_clash(config) -> str | None:
+    """The dataset config's refusal of a derived field that its impressions carry (ingestion refuses it
+    too; checked here so that the run stops before its first component)."""
+    from mian.data.ingest.pipeline import derived_context_clash
+
+    if config.synthetic_data is not None:  # generated at the run's start, with a config that fits it
+        return None
+    return derived_context_clash(config.dataset(), config.data_dir)
 
 
 def _serve(args: argparse.Namespace, terminal) -> int:

@@ -1,16 +1,22 @@
 """Drafting the curated schema of a dataset (`mian init`): TFDV's inference, then mian's curation rules.
 
-The tables are cut to their first `SAMPLE_ROWS` lines, ingested as the pipeline would, and TFDV
-infers a schema from the statistics of every example written. The curation rules then make it describe
-what ingestion writes for any day of the log, not only the sample:
+The statistics cover the whole log, not its head: a time-ordered log's first rows hold its first days,
+which lack what later days bring (a weekend, a new device, a new city), and a domain closed on them
+stops the first run. The tables are ingested as the pipeline would, every row, and TFDV infers a
+schema from every example written. A log larger than one ingestion pass (`pass_count`: PASS_MAX_BYTES
+of impressions on the DirectRunner) is sampled by user: the users hashed to one part in `pass_count`,
+every row of each, so the sample spans the whole time range and keeps its users' real histories.
+The curation rules then make the schema describe what ingestion writes for any day of the log:
 - every scalar field holds at most one value; a user, item or impression column may be empty (an id
-  missing from its table or an empty cell keeps the impression), the derived time context never is;
+  missing from its table or an empty cell keeps the impression);
 - histories hold 0 to T values, `hist_len` lies in [0, T];
 - closed vocabularies get a domain: the user and context columns whose values TFDV enumerated (at most
-  `max_string_domain_size`), tolerating 1% of values outside it (a rare value the sample missed), and
-  the time context and history buckets with every value they can take; item-side values have none,
-  new items arrive every day;
+  `max_string_domain_size`), tolerating 1% of values outside it (a rare value the statistics missed),
+  and the history buckets with every value they can take; item-side values have none, new items
+  arrive every day;
 - the label is 0/1 and absent at serving time.
+The derived time context is not in the examples (the Transform graph derives it from `timestamp`), so
+the schema has no feature for it.
 """
 
 from __future__ import annotations
@@ -18,15 +24,16 @@ from __future__ import annotations
 import dataclasses
 import os
 
+import apache_beam as beam
 import tensorflow_data_validation as tfdv
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from mian.config.dataset_config import DatasetConfig
-from mian.data.ingest.run import examples_dir, run_to_directory
-from mian.data.ingest.time_context import DERIVED_VALUES
+from mian.data.ingest import accounting
+from mian.data.ingest.passes import pass_count
+from mian.data.ingest.pipeline import UserPart, ingest
+from mian.data.ingest.run import examples_dir, rejected_dir
 from mian.names import (
     HISTORY_BUCKET_FEATURE,
     HISTORY_BUCKET_NAMES,
@@ -35,44 +42,44 @@ from mian.names import (
     USER_ID_FEATURE,
 )
 
-SAMPLE_ROWS = 20_000
-TABLES = ("impressions", "users", "items")
 # The share of a closed vocabulary's values that must lie in its domain.
 MIN_DOMAIN_MASS = 0.99
 
 
-def draft_schema(config: DatasetConfig, data_dir: str, work_dir: str) -> tuple[schema_pb2.Schema, int]:
-    """The curated schema for `config`'s tables, and the number of sampled examples it was drafted on."""
-    sample_dir = os.path.join(work_dir, "sample")
-    os.makedirs(sample_dir, exist_ok=True)
-    sampled = {}
-    for name in TABLES:
-        table = getattr(config, name)
-        # The first file of a glob is sample enough.
-        first = FileSystems.match([config.table_path(table, data_dir)])[0].metadata_list[0].path
-        plain = os.path.basename(first).removesuffix(".gz")
-        _copy_head(first, os.path.join(sample_dir, plain), SAMPLE_ROWS)
-        sampled[name] = dataclasses.replace(table, path=plain)
-    sampled = dataclasses.replace(config, **sampled)
-    stats = run_to_directory(sampled, sample_dir, os.path.join(work_dir, "ingested"))
-    examples = sum(v for k, v in stats.items() if k.startswith("examples."))
+@dataclasses.dataclass(frozen=True)
+class Draft:
+    """The curated schema and what its statistics covered."""
+
+    schema: schema_pb2.Schema
+    examples: int
+    impressions_read: int
+    # The statistics read the users of one part in `user_parts` (1: every row of the log).
+    user_parts: int
+
+    def coverage(self) -> str:
+        """One line: how many rows the statistics cover."""
+        rows = f"{self.examples} examples from {self.impressions_read} impression rows"
+        if self.user_parts == 1:
+            return f"{rows}: every row of the log"
+        return (
+            f"{rows}: every row of the users hashed to 1 part in {self.user_parts}, over the whole time range"
+        )
+
+
+def draft_schema(config: DatasetConfig, data_dir: str, work_dir: str) -> Draft:
+    """The curated schema for `config`'s tables, from statistics of the whole log (or of a sample of its
+    users when it is larger than one ingestion pass)."""
+    part = UserPart(0, pass_count(config, data_dir))
+    out = os.path.join(work_dir, "ingested")
+    with beam.Pipeline() as pipeline:
+        ingest(pipeline, config, data_dir, examples_dir(out), rejected_dir(out), part)
+    stats = accounting.load_stats(rejected_dir(out), part)
     statistics = tfdv.generate_statistics_from_tfrecord(
-        data_location=os.path.join(examples_dir(os.path.join(work_dir, "ingested")), "Split-*", "*.gz")
+        data_location=os.path.join(examples_dir(out), "Split-*", "*.gz")
     )
-    return curate(tfdv.infer_schema(statistics, infer_feature_shape=False), config), examples
-
-
-def _copy_head(source: str, target: str, rows: int) -> None:
-    """The first `rows` lines after a header line (which a JSON Lines file does not have, so one more)."""
-    with (
-        FileSystems.open(source, compression_type=CompressionTypes.AUTO) as handle,
-        open(target, "wb") as out,
-    ):
-        for _ in range(rows + 1):
-            line = handle.readline()
-            if not line:
-                break
-            out.write(line)
+    schema = curate(tfdv.infer_schema(statistics, infer_feature_shape=False), config)
+    examples = sum(v for k, v in stats.items() if k.startswith("examples."))
+    return Draft(schema, examples, stats.get("impressions.read", 0), part.count)
 
 
 def curate(schema: schema_pb2.Schema, config: DatasetConfig) -> schema_pb2.Schema:
@@ -83,7 +90,6 @@ def curate(schema: schema_pb2.Schema, config: DatasetConfig) -> schema_pb2.Schem
     inferred_domains = {d.name: d for d in schema.string_domain}
     domains = {}
     histories = {config.history_feature(c) for c in config.history_columns}
-    derived = set(config.derived_context)
     closed = set(config.user_columns) | set(config.context_columns)
     for name, feature in features.items():
         feature.ClearField("shape")
@@ -92,13 +98,13 @@ def curate(schema: schema_pb2.Schema, config: DatasetConfig) -> schema_pb2.Schem
         if name in histories:
             feature.value_count.min, feature.value_count.max = 0, config.history_length
         else:
-            optional = name not in derived and name not in _always_one(config)
+            optional = name not in _always_one(config)
             feature.value_count.min, feature.value_count.max = (0 if optional else 1), 1
         inferred = inferred_domains.get(feature.domain) if feature.HasField("domain") else None
         feature.ClearField("domain")
         feature.ClearField("distribution_constraints")
-        if name in derived or name == HISTORY_BUCKET_FEATURE:
-            domains[name] = _every_value(name)
+        if name == HISTORY_BUCKET_FEATURE:
+            domains[name] = list(HISTORY_BUCKET_NAMES)
         elif name in closed and inferred is not None:
             domains[name] = list(inferred.value)
             feature.distribution_constraints.min_domain_mass = MIN_DOMAIN_MASS
@@ -120,13 +126,6 @@ def _always_one(config: DatasetConfig) -> set:
     """Features ingestion writes exactly one value of in every example."""
     return {config.item_id, config.label, HISTORY_LENGTH_FEATURE, HISTORY_BUCKET_FEATURE,
             TIMESTAMP_FEATURE, USER_ID_FEATURE}  # fmt: skip
-
-
-def _every_value(name: str) -> list[str]:
-    """Every value a derived context field or the history bucket can take."""
-    if name == HISTORY_BUCKET_FEATURE:
-        return list(HISTORY_BUCKET_NAMES)
-    return list(DERIVED_VALUES[name])
 
 
 def write_schema(schema: schema_pb2.Schema, path: str, header: str) -> None:

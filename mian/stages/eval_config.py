@@ -4,8 +4,10 @@ The candidate is scored on the raw `test` split through its `serving_default` si
 AUC, logloss (binary cross-entropy), calibration (mean prediction / mean label), the calibration
 plot and the example count. Slices: overall, by history-length bucket (0, 1-5, 6-20, >20 clicks; the
 paper's inactive users have none), by the first user field (gender in the shipped datasets) and by
-hour of day. Gates, on the overall AUC: above an absolute floor, and no more than `max_auc_drop` below
-the last blessed model (the baseline; without one, only the floor applies).
+hour of day, which the examples do not carry: the model's `time_context` signature derives it from
+the timestamp, and TFMA slices on what that preprocessing function returns. Gates, on the overall
+AUC: above an absolute floor, and no more than `max_auc_drop` below the last blessed model (the
+baseline; without one, only the floor applies).
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ import tensorflow_model_analysis as tfma
 
 from mian.config.dataset_config import DatasetConfig
 from mian.config.pipeline_config import GateConfig
-from mian.names import AUC, DEFAULT_SIGNATURE, HISTORY_BUCKET_FEATURE, LOGLOSS, PROBABILITY
+from mian.names import (
+    AUC,
+    DEFAULT_SIGNATURE,
+    HISTORY_BUCKET_FEATURE,
+    LOGLOSS,
+    PROBABILITY,
+    TIME_CONTEXT_SIGNATURE,
+)
 
 HOUR = "hour"
 
@@ -41,7 +50,10 @@ def eval_config(config: DatasetConfig, gates: GateConfig) -> tfma.EvalConfig:
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
-                signature_name=DEFAULT_SIGNATURE, label_key=config.label, prediction_key=PROBABILITY
+                signature_name=DEFAULT_SIGNATURE,
+                label_key=config.label,
+                prediction_key=PROBABILITY,
+                preprocessing_function_names=[TIME_CONTEXT_SIGNATURE] if config.derived_context else [],
             )
         ],
         metrics_specs=[

@@ -4,8 +4,14 @@
   raw ids and strings; the TF Transform graph inside maps them to the model's ids.
 - `serving_raw`: named raw feature tensors, for gRPC Predict clients that do not build tf.Examples:
   every scalar field as a [batch] tensor (string, or float32 for numbers), every history field as a
-  [batch, steps] tensor padded with anything, and `hist_len` [batch] (int64) saying how many of the
-  steps are real. -> `probability`.
+  [batch, steps] tensor padded with anything, `hist_len` [batch] (int64) saying how many of the
+  steps are real, and `timestamp` [batch] (int64 Unix seconds) when the dataset derives a time
+  context. -> `probability`.
+- `time_context` (when the dataset derives one): serialized raw tf.Examples -> the derived fields
+  (`hour`, `weekday`, `season` as strings), as the Transform graph computes them from `timestamp`;
+  the Evaluator slices by them (TFMA's preprocessing functions).
+
+A client sends the impression's time, never the fields derived from it: the graph derives them.
 - `attention` (MIAN only): serialized raw tf.Examples -> `probability` and MIAN's attention weights
   (`gim_weights`, `ibim_weights`, `iuim_weights`, `icim_weights`; see mian_keras.attention_model).
   The names of GIM's representations are written to ATTENTION_NAMES_FILE.
@@ -33,19 +39,30 @@ from mian.names import (
     HISTORY_LENGTH_FEATURE,
     PROBABILITY,
     RAW_SIGNATURE,
+    TIME_CONTEXT_SIGNATURE,
+    TIMESTAMP_FEATURE,
 )
+from mian.stages.time_features import derived_time_context
 from mian.stages.warmup import warmup_requests, write_warmup_requests
 from mian_keras import attention_model
 from mian_keras.feature_spec import NUMERICAL
 from mian_keras.models.mian import gim_representation_names
 
 
-def raw_input_fields(config: DatasetConfig) -> dict[str, str]:
-    """{raw feature: kind} of every raw feature the model reads (labels and audit fields excluded)."""
-    fields = dict(config.item_columns)
-    fields.update({config.history_feature(c): config.item_columns[c] for c in config.history_columns})
-    fields.update(config.user_columns)
-    fields.update(config.context_fields)
+def raw_input_fields(config: DatasetConfig) -> dict[str, tf.DType]:
+    """{raw feature: dtype} of every raw feature the model reads: the dataset's columns (float32 for
+    numerical ones, else string), the histories, and the timestamp (int64) that the time context is
+    derived from. Labels and audit fields are excluded."""
+
+    def dtype(kind: str) -> tf.DType:
+        return tf.float32 if kind == NUMERICAL else tf.string
+
+    fields = {name: dtype(kind) for name, kind in config.item_columns.items()}
+    fields.update({config.history_feature(c): dtype(config.item_columns[c]) for c in config.history_columns})
+    for columns in (config.user_columns, config.context_columns):
+        fields.update({name: dtype(kind) for name, kind in columns.items()})
+    if config.derived_context:
+        fields[TIMESTAMP_FEATURE] = tf.int64
     return fields
 
 
@@ -72,12 +89,8 @@ def export_serving_model(
         return {PROBABILITY: tf.sigmoid(module.model(features, training=False))}
 
     raw_spec = {
-        name: tf.TensorSpec(
-            [None, None] if name in histories else [None],
-            tf.float32 if kind == NUMERICAL else tf.string,
-            name=name,
-        )
-        for name, kind in fields.items()
+        name: tf.TensorSpec([None, None] if name in histories else [None], dtype, name=name)
+        for name, dtype in fields.items()
     }
     raw_spec[HISTORY_LENGTH_FEATURE] = tf.TensorSpec([None], tf.int64, name=HISTORY_LENGTH_FEATURE)
 
@@ -100,6 +113,15 @@ def export_serving_model(
         DEFAULT_SIGNATURE: serve_examples.get_concrete_function(),
         RAW_SIGNATURE: serve_raw.get_concrete_function(),
     }
+    if config.derived_context:
+
+        @tf.function(input_signature=[examples_spec])
+        def serve_time_context(examples):
+            spec = {TIMESTAMP_FEATURE: tf.io.FixedLenFeature([], tf.int64, default_value=-1)}
+            timestamps = tf.io.parse_example(examples, spec)[TIMESTAMP_FEATURE]
+            return derived_time_context(timestamps, config.derived_context)
+
+        signatures[TIME_CONTEXT_SIGNATURE] = serve_time_context.get_concrete_function()
     explained = attention_model(model)
     if len(explained.outputs) > 1:  # MIAN: the probability and at least one module's weights
         module.attention_model = explained

@@ -7,6 +7,9 @@ candidates and the histories together, so that a clicked item and a candidate it
 (they share an embedding table in the model, section 3.1). Numerical fields are z-scored, a missing
 value becoming the mean. Histories are cut to their newest T clicks and padded with 0 to T steps.
 
+The derived time context (hour, weekday, season) is computed here from the raw `timestamp`
+(mian.stages.time_features), so the served model derives it by the same ops.
+
 Every transformed feature is named after its feature-spec field; the model's FeatureSpec comes from
 the dataset config and the vocabulary sizes read back here (`model_feature_spec`).
 """
@@ -20,12 +23,13 @@ import tensorflow_transform as tft
 
 from mian.config.dataset_config import DatasetConfig
 from mian.config.pipeline_config import VocabularyConfig
+from mian.names import MISSING_CATEGORY, TIMESTAMP_FEATURE
+from mian.stages.time_features import derived_time_context
 from mian_keras.feature_spec import CATEGORICAL, PADDING_ID, FeatureSpec
 
 # Keys of the Transform component's custom_config.
 DATASET_CONFIG_KEY = "dataset_config"
 VOCABULARY_KEY = "vocabulary"
-MISSING_CATEGORY = ""
 
 
 def transform_custom_config(dataset: DatasetConfig, vocabulary: VocabularyConfig) -> dict:
@@ -38,6 +42,10 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict:
     (variable length), dense (a `shape` in the schema) or ragged; all give the same outputs."""
     inputs = {name: _as_sparse(feature) for name, feature in inputs.items()}
     config = DatasetConfig.from_json(custom_config[DATASET_CONFIG_KEY])
+    if config.derived_context:
+        timestamps = _scalar(inputs[TIMESTAMP_FEATURE])
+        derived = derived_time_context(timestamps, config.derived_context)
+        inputs.update({name: _as_sparse(values) for name, values in derived.items()})
     vocabulary = VocabularyConfig(**custom_config[VOCABULARY_KEY])
     outputs = {}
     for column, kind in config.item_columns.items():
@@ -76,8 +84,9 @@ def _as_sparse(feature) -> tf.SparseTensor:
 
 
 def _scalar(feature: tf.SparseTensor) -> tf.Tensor:
-    """A [batch] tensor from a feature with zero or one value per example (missing: '' or NaN)."""
-    default = MISSING_CATEGORY if feature.dtype == tf.string else float("nan")
+    """A [batch] tensor from a feature with zero or one value per example (missing: '', NaN, or -1
+    for an integer, which no valid timestamp is)."""
+    default = {tf.string: MISSING_CATEGORY, tf.int64: -1}.get(feature.dtype, float("nan"))
     dense = tf.sparse.to_dense(feature, default_value=tf.constant(default, feature.dtype))
     # An example without a value has no column at all when the whole batch lacks it.
     dense = tf.pad(dense, [[0, 0], [0, 1]], constant_values=tf.constant(default, feature.dtype))

@@ -16,8 +16,8 @@ import tensorflow_transform as tft
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 from mian.config.dataset_config import DatasetConfig
-from mian.data.ingest.examples import to_example
-from mian.names import HISTORY_LENGTH_FEATURE, WARMUP_FILE
+from mian.data.ingest.examples import feature_values, to_example
+from mian.names import HISTORY_LENGTH_FEATURE, MISSING_CATEGORY, WARMUP_FILE
 from mian_keras.feature_spec import CATEGORICAL
 
 # One request per batch size and signature: a single client, a small and a full server-side batch.
@@ -66,23 +66,20 @@ def warmup_examples(tft_output: tft.TFTransformOutput, config: DatasetConfig, co
     return examples
 
 
-def _raw_tensors(examples: list, config: DatasetConfig, raw_fields: dict[str, str]) -> dict:
+def _raw_tensors(examples: list, config: DatasetConfig, raw_fields: dict[str, tf.DType]) -> dict:
     """The `serving_raw` inputs of `examples`: [batch] scalars, [batch, steps] histories, their lengths."""
     parsed = [e.features.feature for e in examples]
     histories = {config.history_feature(c) for c in config.history_columns}
     tensors = {}
-    for name, kind in raw_fields.items():
-        lists = [
-            list(f[name].bytes_list.value) if kind == CATEGORICAL else list(f[name].float_list.value)
-            for f in parsed
-        ]
+    for name, dtype in raw_fields.items():
+        lists = [feature_values(f[name], dtype) for f in parsed]
         if name in histories:
             width = max(1, max(len(v) for v in lists))
-            blank = b"" if kind == CATEGORICAL else 0.0
+            blank = MISSING_CATEGORY if dtype == tf.string else 0.0
             lists = [v + [blank] * (width - len(v)) for v in lists]
         else:
             lists = [v[0] for v in lists]
-        tensors[name] = tf.make_tensor_proto(lists, dtype=tf.string if kind == CATEGORICAL else tf.float32)
+        tensors[name] = tf.make_tensor_proto(lists, dtype=dtype)
     lengths = [f[HISTORY_LENGTH_FEATURE].int64_list.value[0] for f in parsed]
     tensors[HISTORY_LENGTH_FEATURE] = tf.make_tensor_proto(lengths, dtype=tf.int64)
     return tensors
@@ -92,10 +89,10 @@ def warmup_requests(
     tft_output: tft.TFTransformOutput,
     config: DatasetConfig,
     example_signatures: dict[str, str],
-    raw_signatures: dict[str, dict[str, str]],
+    raw_signatures: dict[str, dict[str, tf.DType]],
 ) -> list[predict_pb2.PredictRequest]:
     """One request per batch size for each signature: `example_signatures` {signature: input} take
-    serialized tf.Examples, `raw_signatures` {signature: {raw feature: kind}} named raw tensors."""
+    serialized tf.Examples, `raw_signatures` {signature: {raw feature: dtype}} named raw tensors."""
     all_examples = warmup_examples(tft_output, config, max(BATCH_SIZES))
     requests = []
     for size in BATCH_SIZES:

@@ -2,9 +2,11 @@
 
 Input: TFRecord files of raw tf.Examples (`.tfrecord`, `.tfrecord.gz`, `.gz`), or impressions already
 joined with their user and item as CSV or JSON Lines, one column per raw feature (a history as a JSON
-list, or in CSV as values joined by `|`). Rows become tf.Examples (the kinds of the features come from
-the server's `serving_raw` signature, read with GetModelMetadata) and are sent to `serving_default` with
-PredictionServiceStub.Predict, so the same command works against TF Serving itself.
+list, or in CSV as values joined by `|`), and the impression's `timestamp` (Unix seconds or ISO 8601)
+when the model derives a time context (the model derives hour, weekday and season from it). Rows
+become tf.Examples (the kinds of the features come from the server's `serving_raw` signature, read
+with GetModelMetadata) and are sent to `serving_default` with PredictionServiceStub.Predict, so the
+same command works against TF Serving itself.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import grpc
 import tensorflow as tf
 from tensorflow_serving.apis import get_model_metadata_pb2, predict_pb2, prediction_service_pb2_grpc
 
+from mian.data.ingest.records import timestamp_seconds
 from mian.names import DEFAULT_SIGNATURE, EXAMPLES_INPUT, HISTORY_LENGTH_FEATURE, PROBABILITY, RAW_SIGNATURE
 
 HISTORY_SEPARATOR = "|"
@@ -52,6 +55,15 @@ def row_to_example(row: dict, kinds: dict[str, int], source: str, line: int) -> 
             values = values.split(HISTORY_SEPARATOR) if name.startswith("hist_") else [values]
         elif not isinstance(values, list):
             values = [values]
+        if dtype == tf.int64.as_datatype_enum:  # the impression's time, the time context's source
+            seconds = [timestamp_seconds(v) for v in values]
+            if None in seconds:
+                raise ValueError(
+                    f"{source}, line {line}, field {name!r}: {value!r} is not a time (Unix seconds or "
+                    "ISO 8601, after 1970 and before 2200)"
+                )
+            features[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=seconds))
+            continue
         try:
             if dtype == tf.float32.as_datatype_enum:
                 features[name] = tf.train.Feature(

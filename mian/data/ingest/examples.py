@@ -5,19 +5,16 @@ from __future__ import annotations
 import tensorflow as tf
 
 from mian.config.dataset_config import DatasetConfig
-from mian.data.ingest.time_context import time_context
 from mian.names import (
     HISTORY_BUCKET_FEATURE,
     HISTORY_BUCKETS,
     HISTORY_LENGTH_FEATURE,
     LONGEST_HISTORY_BUCKET,
+    MISSING_CATEGORY,
     TIMESTAMP_FEATURE,
     USER_ID_FEATURE,
 )
 from mian_keras.feature_spec import NUMERICAL
-
-# The value of a clicked item's column that its item table lacks (its numerical twin gets 0.0).
-MISSING_IN_HISTORY = ""
 
 
 def history_bucket(length: int) -> str:
@@ -37,9 +34,11 @@ def to_example(impression: dict, history: list[dict], config: DatasetConfig) -> 
     """The example of one impression.
 
     Candidate item fields, `hist_<column>` lists (newest first, variable length, no padding), the
-    history length and its bucket, user fields, context fields (the impression's columns and the derived time
-    context), the 0/1 label, and the user id and timestamp. A value that is missing (an unknown user,
-    an empty column) is written as an empty feature; inside a history, as MISSING_IN_HISTORY.
+    history length and its bucket, user fields, the impression's own context columns, the 0/1 label, and
+    the user id and timestamp. The derived time context is not written: the Transform graph derives it
+    from the timestamp (mian.stages.time_features), as the served model does. A value that is missing
+    (an unknown user, an empty column) is written as an empty feature; inside a history, as
+    MISSING_CATEGORY.
     """
     features = {}
     user = impression["user"] or {}
@@ -49,20 +48,29 @@ def to_example(impression: dict, history: list[dict], config: DatasetConfig) -> 
     for column in config.history_columns:
         kind = config.item_columns[column]
         # Every hist_ list keeps one entry per click, so the lists stay aligned step by step.
-        blank = 0.0 if kind == NUMERICAL else MISSING_IN_HISTORY
+        # A clicked item that the items table lacks: MISSING_CATEGORY, or 0.0 for a numerical column.
+        blank = 0.0 if kind == NUMERICAL else MISSING_CATEGORY
         values = [click["values"].get(column) for click in history]
         features[config.history_feature(column)] = _feature(kind, [blank if v is None else v for v in values])
     features[HISTORY_LENGTH_FEATURE] = _int64([len(history)])
     features[HISTORY_BUCKET_FEATURE] = _bytes([history_bucket(len(history))])
     for name, kind in config.user_columns.items():
         features[name] = _feature(kind, [user.get(name)])
-    context = {**impression["context"], **time_context(impression["ts"])}
-    for name, kind in config.context_fields.items():
-        features[name] = _feature(kind, [context.get(name)])
+    for name, kind in config.context_columns.items():
+        features[name] = _feature(kind, [impression["context"].get(name)])
     features[config.label] = _int64([impression["label"]])
     features[USER_ID_FEATURE] = _bytes([impression["user_id"]])
     features[TIMESTAMP_FEATURE] = _int64([impression["ts"]])
     return tf.train.Example(features=tf.train.Features(feature=features))
+
+
+def feature_values(feature: tf.train.Feature, dtype: tf.DType) -> list:
+    """The values of a tf.Example's feature of `dtype` (string, float32 or int64), as Python values."""
+    if dtype == tf.float32:
+        return list(feature.float_list.value)
+    if dtype == tf.int64:
+        return list(feature.int64_list.value)
+    return [v.decode("utf-8") for v in feature.bytes_list.value]
 
 
 def _feature(kind: str, values: list) -> tf.train.Feature:

@@ -39,6 +39,7 @@ from mian.data.ingest.pipeline import (
     WHOLE,
     ReadTable,
     UserPart,
+    derived_context_clash,
     ingest,
     split_dir,
     stats_file,
@@ -86,6 +87,9 @@ def ingest_in_passes(
 ) -> None:
     """Run the ingestion as `pass_count` pipelines of `make_pipeline` (made with `beam_args`), writing
     what one pipeline writes."""
+    clash = derived_context_clash(config, data_dir)
+    if clash:
+        raise ValueError(clash)
     passes = pass_count(config, data_dir, beam_args)
     logging.info("ingestion: %d pass(es) over the users", passes)
     if passes == 1:

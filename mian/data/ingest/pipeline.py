@@ -34,7 +34,7 @@ from mian.config.dataset_config import SECONDS_PER_DAY, DatasetConfig
 from mian.data.ingest import records
 from mian.data.ingest.examples import item_values, to_example
 from mian.data.ingest.history import attach_histories, block_of, click_blocks
-from mian.data.ingest.raw_rows import RawRow, read_chunk, split_file
+from mian.data.ingest.raw_rows import RawRow, read_chunk, split_file, table_columns
 
 SPLITS = ("train", "eval", "test")
 EXAMPLES_FILE_PREFIX = "data_tfrecord"
@@ -299,6 +299,21 @@ def _first_occurrence(occurrences, location, text, table: str, field: str):
     first, *others = sorted(occurrences, key=location)
     kept = location(first)
     return first, [records.duplicate(table, *location(o), text(o), field, kept) for o in others]
+
+
+def derived_context_clash(config: DatasetConfig, data_dir: str) -> str | None:
+    """One line refusing the derived time-context fields that the impressions carry as columns of their
+    own, or None. The log's own column is never overwritten: the config must say which it means."""
+    path = config.table_path(config.impressions, data_dir)
+    columns = table_columns(path, config.impressions.resolved_format())
+    clashes = [name for name in config.derived_context if name in columns]
+    if not clashes:
+        return None
+    return (
+        f"dataset config {config.name!r}: derived_context {clashes} are also columns of the impressions "
+        f"({path}): drop them from derived_context to use the log's own (as context_columns), or rename "
+        "the columns"
+    )
 
 
 def join_kind(config: DatasetConfig, data_dir: str) -> str:

@@ -78,6 +78,27 @@ def split_file(path: str, file_format: str, lines_per_chunk: int = LINES_PER_CHU
             yield Chunk(path, file_format, start_line, start, offset, header)
 
 
+def table_columns(pattern: str, file_format: str) -> list[str]:
+    """A table's column names, from its first file: the CSV header, or the keys of the first JSON line."""
+    (match,) = FileSystems.match([pattern])
+    if not match.metadata_list:
+        raise FileNotFoundError(f"no file matches {pattern}")
+    first = min(m.path for m in match.metadata_list)
+    with FileSystems.open(first, compression_type=CompressionTypes.AUTO) as handle:
+        for raw in _lines(handle):
+            text = _decode(raw).lstrip("\ufeff").strip()
+            if not text:
+                continue
+            if file_format == "csv":
+                return [name.strip() for name in next(csv.reader([text]))]
+            try:
+                columns = json.loads(text)
+            except ValueError as error:
+                raise ValueError(f"{first}, line 1: unparseable JSON: {error}") from None
+            return list(columns) if isinstance(columns, dict) else []
+    return []
+
+
 def read_chunk(chunk: Chunk) -> Iterator[RawRow]:
     """Every non-blank line of a chunk as a RawRow (never raises on a bad line)."""
     with FileSystems.open(chunk.path, compression_type=CompressionTypes.AUTO) as handle:

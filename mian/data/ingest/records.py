@@ -8,6 +8,7 @@ import math
 
 from mian.config.dataset_config import TIMESTAMP_UNITS, DatasetConfig
 from mian.data.ingest.raw_rows import NOT_UTF8, RawRow
+from mian.data.ingest.time_context import LATEST_PLAUSIBLE_SECONDS
 from mian_keras.feature_spec import NUMERICAL
 
 # Why a row was rejected: the reasons counted and written to the dead-letter output.
@@ -18,8 +19,6 @@ BAD_LABEL = "bad_label"
 BAD_NUMBER = "bad_number"
 BAD_ENCODING = "bad_encoding"
 DUPLICATE = "duplicate"
-# A timestamp after this (2200-01-01 UTC, in seconds) is a unit mistake, not a time of a click log.
-LATEST_PLAUSIBLE_SECONDS = 7_258_118_400
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,19 +1,27 @@
-"""The context fields derived from an impression's timestamp (UTC)."""
+"""The context fields derived from an impression's timestamp (UTC): the reference derivation.
+
+The pipeline computes these fields inside the Transform graph (mian.stages.time_features), from the
+raw `timestamp`, so that a served model derives them as training did; this module is the plain-Python
+statement of the same rule, which the graph's derivation is tested against, and which the synthetic
+generator plants its time effects with.
+"""
 
 from __future__ import annotations
 
 import datetime
 
-# Meteorological seasons of the northern hemisphere, by month.
-_SEASONS = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring",
-            6: "summer", 7: "summer", 8: "summer", 9: "autumn", 10: "autumn", 11: "autumn"}  # fmt: skip
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Meteorological seasons of the northern hemisphere, by month (index 0: January).
+SEASON_OF_MONTH = ("winter", "winter", "spring", "spring", "spring", "summer",
+                   "summer", "summer", "autumn", "autumn", "autumn", "winter")  # fmt: skip
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Every value each derived field can take.
 DERIVED_VALUES = {
     "hour": tuple(str(h) for h in range(24)),
-    "weekday": _WEEKDAYS,
+    "weekday": WEEKDAYS,
     "season": ("winter", "spring", "summer", "autumn"),
 }
+# A timestamp after this (2200-01-01 UTC, in seconds) is a unit mistake, not a time of a click log.
+LATEST_PLAUSIBLE_SECONDS = 7_258_118_400
 
 
 def time_context(ts: int) -> dict[str, str]:
@@ -21,6 +29,6 @@ def time_context(ts: int) -> dict[str, str]:
     moment = datetime.datetime.fromtimestamp(ts, tz=datetime.UTC)
     return {
         "hour": str(moment.hour),
-        "weekday": _WEEKDAYS[moment.weekday()],
-        "season": _SEASONS[moment.month],
+        "weekday": WEEKDAYS[moment.weekday()],
+        "season": SEASON_OF_MONTH[moment.month - 1],
     }
