@@ -79,7 +79,10 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
     # No anomaly-free data, no Transform: the gate fails the run before it.
     transform.add_upstream_node(anomalies_gate)
     trainer_config = trainer_custom_config(
-        transform_config, config.training, os.path.join(config.pipeline_root, "trainer_backup")
+        transform_config,
+        config.training,
+        os.path.join(config.pipeline_root, "trainer_backup"),
+        push_dir=config.model_serving_dir,
     )
     training_inputs = dict(
         examples=transform.outputs["transformed_examples"],

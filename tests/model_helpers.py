@@ -13,7 +13,9 @@ from tfx.utils import io_utils
 from mian.config.dataset_config import DatasetConfig
 from mian.config.pipeline_config import SCHEMA_FILE, SCHEMA_ROOT, VocabularyConfig
 from mian.stages.export import export_serving_model
+from mian.stages.model_files import write_model_files
 from mian.stages.transform import model_feature_spec, preprocessing_fn, transform_custom_config
+from mian.stages.warm_start import WARM_START_DIR
 from mian_keras import HParams, build_model
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -101,6 +103,10 @@ def run_transform(
     return train_out, serving_out, tft.TFTransformOutput(os.path.join(temp, "transform")), custom_config
 
 
+# The small MIAN that `push_model` exports.
+PUSHED_HPARAMS = {"num_heads": 2, "gim_width": 8, "mlp_units": [8, 4], "init_stddev": 0.3}
+
+
 def push_model(
     base: str, version: int, tft_output, custom_config: dict, seed: int, name: str = "mian"
 ) -> str:
@@ -108,8 +114,8 @@ def push_model(
     <base>/<name>/<version>/."""
     keras.utils.set_random_seed(seed)
     spec = model_feature_spec(tft_output, custom_config)
-    hp = HParams(num_heads=2, gim_width=8, mlp_units=(8, 4), init_stddev=0.3)
-    model = build_model("mian", spec, hp)
+    model = build_model("mian", spec, HParams(**PUSHED_HPARAMS))
     path = os.path.join(base, name, str(version))
     export_serving_model(model, tft_output, synthetic_config(), path)
+    write_model_files(os.path.join(path, WARM_START_DIR), spec, "mian", PUSHED_HPARAMS)
     return path

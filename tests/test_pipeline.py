@@ -40,7 +40,8 @@ from mian.numbered_dirs import newest_numbered
 from mian.pipeline.mian_pipeline import COMPONENTS, TUNER
 from mian.serving.process import ServerProcess
 from mian.stages.export import raw_input_fields
-from mian.stages.trainer import HISTORY_FILE, HPARAMS_FILE, load_trained_model
+from mian.stages.model_files import HPARAMS_FILE
+from mian.stages.trainer import HISTORY_FILE, WARM_START_FILE, load_trained_model
 from mian.tools.score import HISTORY_SEPARATOR
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
@@ -123,6 +124,7 @@ def test_every_component_runs_and_mian_is_blessed_and_pushed(first_run):
     (version,) = pushed_versions
     assert report.pushed_path == os.path.join(config.model_serving_dir, version)
     assert os.path.exists(os.path.join(report.pushed_path, "saved_model.pb"))
+    assert _warm_start_record(config)["reason"] == "no pushed model to start from"
 
 
 def _test_examples(config) -> list[bytes]:
@@ -324,6 +326,16 @@ def test_a_bad_candidate_is_not_blessed_and_not_pushed(bad_run):
     assert report.blessed is False and report.pushed_path is None
     assert report.gate_failures
     assert versions(config) == before  # the blessed MIAN stays the newest version
+    # Its Trainer found the pushed MIAN and, being another model, started cold and said why.
+    assert _warm_start_record(config) == {
+        "source": None, "reason": "the pushed model is 'mian', this one 'lr'", "rows": {}
+    }  # fmt: skip
+
+
+def _warm_start_record(config) -> dict:
+    run_dir = newest_numbered(os.path.join(config.pipeline_root, "Trainer", "model_run"))
+    with open(os.path.join(run_dir, WARM_START_FILE)) as f:
+        return json.load(f)
 
 
 def test_anomalies_stop_the_run_before_transform(tmp_path):

@@ -9,7 +9,8 @@ A YAML (or JSON) file with these keys, all optional but `data_dir`:
     schema: FILE                  # default: DATA/schema.pbtxt, else schema/<dataset name>/ in this repo
     output_root: runs             # pipeline artifacts, MLMD, serving models and logs go under it
     serving_dir: DIR              # default: OUTPUT_ROOT/serving; models: SERVING_DIR/<pipeline_name>/<n>
-    training: {model: mian, hparams: {...}, epochs: 10, batch_size: 256, patience: 2, steps_per_epoch: null}
+    training: {model: mian, hparams: {...}, epochs: 10, batch_size: 256, patience: 2, steps_per_epoch: null,
+               warm_start: {enabled: true, epochs: null}}
     tuning: {enabled: false, trials: 10, epochs: 3, steps_per_epoch: null, search_space: {...}}
     vocabulary: {top_k: null, frequency_threshold: 0, oov_buckets: 10}
     gates: {auc_floor: 0.55, max_auc_drop: 0.01}
@@ -33,6 +34,20 @@ SCHEMA_FILE = "schema.pbtxt"
 def default_config_path() -> str:
     """The shipped pipeline config: the synthetic click logs, MIAN, the default gates."""
     return os.path.join(SHIPPED_CONFIGS, "pipeline.yaml")
+
+
+@dataclasses.dataclass(frozen=True)
+class WarmStartConfig:
+    """The Trainer starts from the newest pushed model of the pipeline when `enabled` and there is one
+    (mian.stages.warm_start: weights copied, embedding rows carried over by token; a changed model
+    starts cold), and then trains `epochs` epochs (None: `training.epochs`)."""
+
+    enabled: bool = True
+    epochs: int | None = None
+
+    def __post_init__(self):
+        if self.epochs is not None and self.epochs < 1:
+            raise ValueError("training.warm_start: epochs must be >= 1 when set")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,8 +79,11 @@ class TrainingConfig:
     steps_per_epoch: int | None = None
     seed: int | None = None
     shuffle_buffer: int = 0
+    warm_start: WarmStartConfig = dataclasses.field(default_factory=WarmStartConfig)
 
     def __post_init__(self):
+        if isinstance(self.warm_start, dict):  # from YAML, or from the Trainer's custom_config
+            object.__setattr__(self, "warm_start", WarmStartConfig(**self.warm_start))
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 0 or self.shuffle_buffer < 0:
             raise ValueError("training: epochs and batch_size must be >= 1, patience and shuffle_buffer >= 0")
         if self.steps_per_epoch is not None and self.steps_per_epoch < 1:

@@ -27,30 +27,41 @@ from collections.abc import Callable
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
+from absl import logging
 from tfx_bsl.public import tfxio
 
 from mian.config.dataset_config import DatasetConfig
 from mian.config.pipeline_config import TrainingConfig
 from mian.stages.epoch_timer import EpochTimer
 from mian.stages.export import export_serving_model
+from mian.stages.model_files import rebuild_model, write_json, write_model_files
 from mian.stages.transform import DATASET_CONFIG_KEY, model_feature_spec
+from mian.stages.warm_start import WARM_START_DIR, WarmStart, newest_pushed, warm_start
 from mian_keras import FeatureSpec, HParams, build_model, compile_model
 
 # Keys of the Trainer component's custom_config, next to the Transform's.
 TRAINING_KEY = "training"
 BACKUP_ROOT_KEY = "backup_root"
+# Where the pipeline pushes versions of its model: the newest is the warm start's source.
+PUSH_DIR_KEY = "push_dir"
 
 WEIGHTS = "weights/best"
-SPEC_FILE = "feature_spec.json"
-HPARAMS_FILE = "hparams.json"
 HISTORY_FILE = "history.json"
+WARM_START_FILE = "warm_start.json"
 
 # (global batch size, epochs or None for repeating) -> dataset of (features, label) batches.
 DatasetFn = Callable[[int, "int | None"], tf.data.Dataset]
 
 
-def trainer_custom_config(transform_config: dict, training: TrainingConfig, backup_root: str) -> dict:
-    return {**transform_config, TRAINING_KEY: dataclasses.asdict(training), BACKUP_ROOT_KEY: backup_root}
+def trainer_custom_config(
+    transform_config: dict, training: TrainingConfig, backup_root: str, push_dir: str | None = None
+) -> dict:
+    return {
+        **transform_config,
+        TRAINING_KEY: dataclasses.asdict(training),
+        BACKUP_ROOT_KEY: backup_root,
+        PUSH_DIR_KEY: push_dir,
+    }
 
 
 def distribution_strategy() -> tf.distribute.Strategy:
@@ -95,10 +106,11 @@ def run_fn(fn_args) -> None:
     tft_output = tft.TFTransformOutput(fn_args.transform_output)
     spec = model_feature_spec(tft_output, config)
     schema = tft_output.transformed_metadata.schema
+    source = newest_pushed(config.get(PUSH_DIR_KEY)) if training.warm_start.enabled else None
 
-    # A killed Trainer run again sees the same inputs and settings, hence the same backup directory.
+    # A killed Trainer run again sees the same inputs, settings and source, hence the same backup directory.
     key = json.dumps(
-        [fn_args.transform_output, fn_args.train_files, dataclasses.asdict(training)], sort_keys=True
+        [fn_args.transform_output, fn_args.train_files, dataclasses.asdict(training), source], sort_keys=True
     )
     digest = hashlib.sha256(key.encode()).hexdigest()
     backup_dir = os.path.join(config[BACKUP_ROOT_KEY], digest[:16])
@@ -108,25 +120,27 @@ def run_fn(fn_args) -> None:
     if training.seed is not None:
         keras.utils.set_random_seed(training.seed)
 
+    train_data = transformed_dataset_fn(
+        fn_args.train_files, schema, spec.label, fn_args.data_accessor, shuffle_seed, training.shuffle_buffer
+    )
+    training = dataclasses.replace(training, hparams=with_click_rate(training.hparams, train_data))
+    vocabularies = {
+        f.name: tft_output.vocabulary_by_name(f.name) for f in spec.scalar_fields() if f.is_categorical
+    }
     model = train(
         spec,
         training,
-        transformed_dataset_fn(
-            fn_args.train_files,
-            schema,
-            spec.label,
-            fn_args.data_accessor,
-            shuffle_seed,
-            training.shuffle_buffer,
-        ),
+        train_data,
         transformed_dataset_fn(fn_args.eval_files, schema, spec.label, fn_args.data_accessor),
         fn_args.model_run_dir,
         backup_dir,
         strategy,
+        warm_from=lambda built: warm_start(built, training.model, vocabularies, source),
     )
     dataset = DatasetConfig.from_json(config[DATASET_CONFIG_KEY])
     with chief_keeps(fn_args.serving_model_dir, strategy) as serving_dir:
         export_serving_model(model, tft_output, dataset, serving_dir)
+        write_model_files(os.path.join(serving_dir, WARM_START_DIR), spec, training.model, training.hparams)
 
 
 def tuned(hyperparameters: dict) -> dict:
@@ -183,29 +197,37 @@ def train(
     backup_dir: str,
     strategy: tf.distribute.Strategy | None = None,
     callbacks: tuple[keras.callbacks.Callback, ...] = (),
+    warm_from: Callable[[keras.Model], WarmStart] | None = None,
 ) -> keras.Model:
     """Train `training.model` on `spec`'s inputs; returns the model with the best eval-AUC weights.
 
     Writes TensorBoard logs, the weights, feature spec, hyperparameters and per-epoch history
     (losses, metrics and training seconds) to `run_dir`. `callbacks` run after the Trainer's own
-    (the benchmarks' instruments).
+    (the benchmarks' instruments). `warm_from` is given the built model before training and starts
+    it from earlier weights (mian.stages.warm_start); what it did is written to `run_dir` and, when it
+    started warm, `training.warm_start.epochs` (when set) replaces `training.epochs`.
     """
     strategy = strategy or distribution_strategy()
-    hparams = dict(training.hparams)
-    if "click_rate" not in hparams:
-        # The output bias starts at the base rate's log-odds (HParams.click_rate).
-        hparams["click_rate"] = click_rate(train_data)
+    hparams = with_click_rate(training.hparams, train_data)
     hp = HParams(**hparams)
     global_batch = training.batch_size * strategy.num_replicas_in_sync
     with strategy.scope():
         model = build_model(training.model, spec, hp)
         compile_model(model, hp)
+    started = warm_from(model) if warm_from else None
+    epochs = training.epochs
+    if started is not None:
+        logging.info("Trainer: %s", started.line())
+        if started.warm and training.warm_start.epochs is not None:
+            epochs = training.warm_start.epochs
     repeat = training.steps_per_epoch is not None
     with chief_keeps(run_dir, strategy) as run_dir:
+        if started is not None:
+            write_json(os.path.join(run_dir, WARM_START_FILE), started.to_dict())
         history = model.fit(
             _batch_sharded(train_data(global_batch, None if repeat else 1)),
             validation_data=_batch_sharded(eval_data(global_batch, 1)),
-            epochs=training.epochs,
+            epochs=epochs,
             steps_per_epoch=training.steps_per_epoch,
             callbacks=[
                 # Before EarlyStopping and History, which read the epoch's logs it adds to.
@@ -221,9 +243,8 @@ def train(
             verbose=2,
         )
         model.save_weights(os.path.join(run_dir, WEIGHTS))
-        _write_json(os.path.join(run_dir, SPEC_FILE), spec.to_dict())
-        _write_json(os.path.join(run_dir, HPARAMS_FILE), {"model": training.model, **hparams})
-        _write_json(
+        write_model_files(run_dir, spec, training.model, hparams)
+        write_json(
             os.path.join(run_dir, HISTORY_FILE),
             {
                 "replicas": strategy.num_replicas_in_sync,
@@ -242,6 +263,14 @@ def _batch_sharded(dataset: tf.data.Dataset) -> tf.data.Dataset:
     return dataset.with_options(options)
 
 
+def with_click_rate(hparams: dict, train_data: DatasetFn) -> dict:
+    """`hparams` with `click_rate` (the output bias starts at its log-odds, HParams.click_rate) measured
+    on the train split, unless they set it."""
+    if "click_rate" in hparams:
+        return dict(hparams)
+    return {**hparams, "click_rate": click_rate(train_data)}
+
+
 def click_rate(train_data: DatasetFn, max_rows: int = 200_000) -> float:
     """The share of clicks among the first `max_rows` training examples."""
     clicks = rows = 0.0
@@ -255,16 +284,6 @@ def click_rate(train_data: DatasetFn, max_rows: int = 200_000) -> float:
 
 def load_trained_model(run_dir: str) -> keras.Model:
     """The model `train` left in `run_dir`, rebuilt from its feature spec and hyperparameters."""
-    with tf.io.gfile.GFile(os.path.join(run_dir, SPEC_FILE)) as f:
-        spec = FeatureSpec.from_dict(json.load(f))
-    with tf.io.gfile.GFile(os.path.join(run_dir, HPARAMS_FILE)) as f:
-        hparams = json.load(f)
-    model = build_model(hparams.pop("model"), spec, HParams(**hparams))
+    model = rebuild_model(run_dir)
     model.load_weights(os.path.join(run_dir, WEIGHTS)).expect_partial()
     return model
-
-
-def _write_json(path: str, value) -> None:
-    tf.io.gfile.makedirs(os.path.dirname(path))
-    with tf.io.gfile.GFile(path, "w") as f:
-        json.dump(value, f, indent=1, sort_keys=True)

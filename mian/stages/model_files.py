@@ -1,0 +1,42 @@
+"""The files that rebuild a trained Keras model: its feature spec and its hyperparameters (the registry
+model's name among them). The Trainer writes them into its run directory, beside the weights, and
+into every exported SavedModel, beside its variables, which is what a warm start rebuilds."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import tensorflow as tf
+import tf_keras as keras
+
+from mian_keras import FeatureSpec, HParams, build_model
+
+SPEC_FILE = "feature_spec.json"
+HPARAMS_FILE = "hparams.json"
+
+
+def write_json(path: str, value) -> None:
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    with tf.io.gfile.GFile(path, "w") as f:
+        json.dump(value, f, indent=1, sort_keys=True)
+
+
+def write_model_files(directory: str, spec: FeatureSpec, model_name: str, hparams: dict) -> None:
+    write_json(os.path.join(directory, SPEC_FILE), spec.to_dict())
+    write_json(os.path.join(directory, HPARAMS_FILE), {"model": model_name, **hparams})
+
+
+def model_name_in(directory: str) -> str:
+    """The registry name of the model whose files are in `directory`."""
+    with tf.io.gfile.GFile(os.path.join(directory, HPARAMS_FILE)) as f:
+        return json.load(f)["model"]
+
+
+def rebuild_model(directory: str) -> keras.Model:
+    """A fresh model (new weights) of the spec and hyperparameters in `directory`."""
+    with tf.io.gfile.GFile(os.path.join(directory, SPEC_FILE)) as f:
+        spec = FeatureSpec.from_dict(json.load(f))
+    with tf.io.gfile.GFile(os.path.join(directory, HPARAMS_FILE)) as f:
+        hparams = json.load(f)
+    return build_model(hparams.pop("model"), spec, HParams(**hparams))
