@@ -7,14 +7,17 @@ import os
 import tensorflow as tf
 
 from mian.config.dataset_config import DatasetConfig
-from mian.data.ingest.pipeline import SPLITS, split_dir
+from mian.data.ingest.pipeline import output_splits, split_dir
 from mian.data.ingest.run import examples_dir, rejected_dir, run_to_directory
 
 
-def run_ingestion(data_dir, out_dir, config: DatasetConfig, beam_args=()):
-    """Run the pipeline; return (examples by split as feature dicts, rejections, stats)."""
-    stats = run_to_directory(config, str(data_dir), str(out_dir), beam_args)
-    examples = {split: read_examples(split_dir(examples_dir(str(out_dir)), split)) for split in SPLITS}
+def run_ingestion(data_dir, out_dir, config: DatasetConfig, beam_args=(), span=None):
+    """Run the pipeline (of one `span`, for daily partitions); return (examples by split as feature
+    dicts, rejections, stats)."""
+    stats = run_to_directory(config, str(data_dir), str(out_dir), beam_args, span)
+    examples = {
+        split: read_examples(split_dir(examples_dir(str(out_dir)), split)) for split in output_splits(config)
+    }
     rejections = []
     for path in sorted(glob.glob(os.path.join(rejected_dir(str(out_dir)), "rejected*.jsonl"))):
         with open(path) as f:

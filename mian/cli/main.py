@@ -60,7 +60,13 @@ def _explained(error: Exception, data: str | None) -> str:
 def _generate(args: argparse.Namespace, terminal) -> int:
     from mian.data.synthetic import GeneratorConfig, generate
 
-    config = GeneratorConfig(users=args.users, items=args.items, days=args.days, seed=args.seed)
+    config = GeneratorConfig(
+        users=args.users,
+        items=args.items,
+        days=args.days,
+        seed=args.seed,
+        partition_by_day=args.partition_by_day,
+    )
     _print_written(generate(args.out, config), args.out, terminal.out)
     return 0
 
@@ -321,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", required=True, help="directory to write the raw tables to")
     generate.add_argument("--users", type=int, default=1000)
     generate.add_argument("--items", type=int, default=500)
+    generate.add_argument(
+        "--partition-by-day",
+        action="store_true",
+        help="write the impressions as daily partitions, impressions/YYYY-MM-DD/impressions.csv",
+    )
     generate.add_argument("--days", type=int, default=30)
     generate.add_argument("--seed", type=int, default=0)
     generate.set_defaults(handler=_libraries_logged(_generate, lambda a: os.path.join(a.out, "logs")))

@@ -22,6 +22,9 @@ SECONDS_PER_DAY = 86_400
 JOINS = ("side_input", "shuffle", "auto")
 # Numeric timestamps' units, as seconds per unit.
 TIMESTAMP_UNITS = {"s": 1, "ms": 1e-3}
+# TFX's date placeholders: an impressions path holding all three is partitioned by day, a span a day
+# (mian.data.ingest.spans).
+DATE_PLACEHOLDERS = ("{YYYY}", "{MM}", "{DD}")
 # A data directory's own dataset config, found by the commands when none is named.
 DATASET_CONFIG_FILE = "dataset.yaml"
 
@@ -173,6 +176,11 @@ class DatasetConfig:
         for table in ("impressions", "users", "items"):
             raw[table] = TableConfig(**raw[table])
         return cls(**raw)
+
+    @property
+    def daily(self) -> bool:
+        """Whether the impressions are daily partitions: each run ingests one span (a day)."""
+        return all(p in self.impressions.path for p in DATE_PLACEHOLDERS)
 
     def table_path(self, table: TableConfig, data_dir: str) -> str:
         """The table's path, joined to the data directory unless it is absolute or a URL."""

@@ -54,6 +54,9 @@ class GeneratorConfig:
     # The day the log starts: mid-February, so that a month crosses from winter into spring.
     start: str = "2024-02-15"
     base_logit: float = -2.5
+    # Impressions as daily partitions, impressions/YYYY-MM-DD/impressions.csv (the daily pipeline's
+    # input, configs/synthetic_daily.yaml), instead of one impressions.csv.
+    partition_by_day: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,16 +92,58 @@ def generate_if_requested(pipeline: PipelineConfig) -> None:
 
 
 def generate(out_dir: str, config: GeneratorConfig) -> dict:
-    """Write users.csv, items.csv, impressions.csv and dataset.yaml to `out_dir`; return counts."""
+    """Write users.csv, items.csv, the impressions (impressions.csv, or one file per day) and
+    dataset.yaml to `out_dir`; return counts."""
     os.makedirs(out_dir, exist_ok=True)
     rng = _tables_rng(config)
     effects = planted_effects(config)
     items = _draw_items(config, rng)
     _write_items(os.path.join(out_dir, "items.csv"), items)
     users = _write_users(os.path.join(out_dir, "users.csv"), config, rng)
-    counts = _write_impressions(os.path.join(out_dir, "impressions.csv"), config, effects, items, users, rng)
-    install_shipped_config("synthetic", out_dir)
+    with _ImpressionFiles(out_dir, config.partition_by_day) as files:
+        counts = _write_impressions(files, config, effects, items, users, rng)
+    install_shipped_config(DAILY_CONFIG if config.partition_by_day else "synthetic", out_dir)
     return {"users": config.users, "items": config.items, **counts}
+
+
+# The shipped dataset config of the daily partitions (the same columns and schema as "synthetic").
+DAILY_CONFIG = "synthetic_daily"
+IMPRESSION_COLUMNS = ["user_id", "item_id", "timestamp", "clicked", "device", "network"]
+
+
+class _ImpressionFiles:
+    """Where impression rows go: one impressions.csv, or impressions/<UTC date>/impressions.csv by the
+    row's time, each file with its header."""
+
+    def __init__(self, out_dir: str, by_day: bool):
+        self.out_dir, self.by_day = out_dir, by_day
+        self.open: dict[str, tuple] = {}
+        self.started: set[str] = set()
+
+    def writer(self, ts: int):
+        key = datetime.datetime.fromtimestamp(ts, tz=datetime.UTC).date().isoformat() if self.by_day else ""
+        if key not in self.open:
+            # Rows come day by day: one file open at a time, reopened to append if its date comes again.
+            self.__exit__()
+            folder = os.path.join(self.out_dir, "impressions", key) if self.by_day else self.out_dir
+            os.makedirs(folder, exist_ok=True)
+            handle = open(
+                os.path.join(folder, "impressions.csv"), "a" if key in self.started else "w", newline=""
+            )
+            writer = csv.writer(handle)
+            if key not in self.started:
+                writer.writerow(IMPRESSION_COLUMNS)
+                self.started.add(key)
+            self.open[key] = (handle, writer)
+        return self.open[key][1]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for handle, _ in self.open.values():
+            handle.close()
+        self.open.clear()
 
 
 def item_draws(config: GeneratorConfig) -> dict:
@@ -183,34 +228,31 @@ def _active_users(day: int, config: GeneratorConfig, users: dict, rng) -> np.nda
     return np.flatnonzero(allowed & (rng.random(config.users) < config.daily_activity))
 
 
-def _write_impressions(path, config, effects, items, users, rng):
+def _write_impressions(files: _ImpressionFiles, config, effects, items, users, rng):
     start = datetime.datetime.fromisoformat(config.start).replace(tzinfo=datetime.UTC)
     start_ts = int(start.timestamp())
     recent = collections.defaultdict(lambda: collections.deque(maxlen=3))  # user: last clicked categories
     last_click = {}  # user: last clicked item
     counts = {"impressions": 0, "clicks": 0}
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["user_id", "item_id", "timestamp", "clicked", "device", "network"])
-        for day in range(config.days):
-            for u in _active_users(day, config, users, rng):
-                shown = rng.poisson(config.impressions_per_active_day - 1) + 1
-                hours = rng.choice(24, p=_HOUR_WEIGHTS)
-                # Distinct seconds: a user never sees two impressions in the same second.
-                seconds = np.unique((hours * 3600 + rng.integers(0, 3 * 3600, shown)) % 86_400)
-                for offset in seconds:
-                    ts = start_ts + day * 86_400 + int(offset)
-                    item = _candidate(u, items, recent, last_click, config, rng)
-                    clicked = _click(u, item, ts, items, users, effects, recent, last_click, config, rng)
-                    device = users["device"][u] if rng.random() < 0.8 else rng.integers(0, len(DEVICES))
-                    writer.writerow(
-                        [f"u{u}", f"i{item}", ts, int(clicked), DEVICES[device], NETWORKS[rng.integers(0, 3)]]
-                    )
-                    counts["impressions"] += 1
-                    if clicked:
-                        counts["clicks"] += 1
-                        recent[u].append(items["category"][item])
-                        last_click[u] = item
+    for day in range(config.days):
+        for u in _active_users(day, config, users, rng):
+            shown = rng.poisson(config.impressions_per_active_day - 1) + 1
+            hours = rng.choice(24, p=_HOUR_WEIGHTS)
+            # Distinct seconds: a user never sees two impressions in the same second.
+            seconds = np.unique((hours * 3600 + rng.integers(0, 3 * 3600, shown)) % 86_400)
+            for offset in seconds:
+                ts = start_ts + day * 86_400 + int(offset)
+                item = _candidate(u, items, recent, last_click, config, rng)
+                clicked = _click(u, item, ts, items, users, effects, recent, last_click, config, rng)
+                device = users["device"][u] if rng.random() < 0.8 else rng.integers(0, len(DEVICES))
+                files.writer(ts).writerow(
+                    [f"u{u}", f"i{item}", ts, int(clicked), DEVICES[device], NETWORKS[rng.integers(0, 3)]]
+                )
+                counts["impressions"] += 1
+                if clicked:
+                    counts["clicks"] += 1
+                    recent[u].append(items["category"][item])
+                    last_click[u] = item
     return counts
 
 

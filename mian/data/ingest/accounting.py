@@ -14,9 +14,11 @@ from mian.data.ingest.pipeline import (
     FIRST_TS,
     LAST_TS,
     REJECTED_FILE_PREFIX,
+    SPAN_SPLIT,
     SPLITS,
     WHOLE,
     UserPart,
+    output_splits,
     stats_file,
 )
 
@@ -63,8 +65,15 @@ def rejected(stats: dict[str, int], table: str) -> dict[str, int]:
     return {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
 
 
+def examples_by_split(stats: dict[str, int]) -> dict[str, int]:
+    """{split: examples written}, in the order ingestion writes the splits."""
+    written = {k.split(".", 1)[1]: v for k, v in stats.items() if k.startswith("examples.")}
+    order = [s for s in (*SPLITS, SPAN_SPLIT) if s in written]
+    return {s: written[s] for s in order + sorted(set(written) - set(order))}
+
+
 def examples_written(stats: dict[str, int]) -> int:
-    return sum(stats.get(f"examples.{split}", 0) for split in SPLITS)
+    return sum(examples_by_split(stats).values())
 
 
 def lost_impressions(stats: dict[str, int]) -> int:
@@ -109,7 +118,7 @@ def check(stats: dict[str, int], config: DatasetConfig, rejected_uri: str) -> No
 def check_splits(stats: dict[str, int], config: DatasetConfig) -> None:
     """Raise when a split holds fewer than `config.min_split_examples` examples, naming the time range
     the impressions span and the windows the config asks for."""
-    small = {s: stats.get(f"examples.{s}", 0) for s in SPLITS}
+    small = {s: stats.get(f"examples.{s}", 0) for s in output_splits(config)}
     small = {s: n for s, n in small.items() if n < config.min_split_examples}
     if not small:
         return
@@ -119,6 +128,10 @@ def check_splits(stats: dict[str, int], config: DatasetConfig) -> None:
     else:
         found = "No impression was kept"
     counts = ", ".join(f"{s} {n}" for s, n in small.items())
+    if config.daily:
+        raise SplitTooSmall(
+            f"the span holds {counts} examples, fewer than min_split_examples ({config.min_split_examples})"
+        )
     raise SplitTooSmall(
         f"splits with fewer than {config.min_split_examples} examples: {counts}. {found}; the config asks "
         f"for the last {config.test_days} day(s) as test and the {config.eval_days} day(s) before them as "
@@ -142,6 +155,6 @@ def summary(stats: dict[str, int]) -> str:
     ]
     if unknown:
         lines.append(f"impressions kept with empty profile fields: {', '.join(unknown)}")
-    splits = ", ".join(f"{s} {stats.get(f'examples.{s}', 0)}" for s in SPLITS)
+    splits = ", ".join(f"{s} {n}" for s, n in examples_by_split(stats).items())
     lines.append(f"examples written: {examples_written(stats)} ({splits})")
     return "\n".join(lines)

@@ -18,6 +18,7 @@ deleted and run again, up to MAX_ATTEMPTS times, each loss logged; what is final
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -34,16 +35,17 @@ from mian.data.ingest import accounting, records
 from mian.data.ingest.pipeline import (
     EXAMPLES_FILE_PREFIX,
     REJECTED_FILE_PREFIX,
-    SPLITS,
     STATS_FILE,
     WHOLE,
     ReadTable,
     UserPart,
     derived_context_clash,
     ingest,
+    output_splits,
     split_dir,
     stats_file,
 )
+from mian.data.ingest.spans import SpanInputs
 
 # Impressions per pass on the DirectRunner, in bytes of their files: about 1.1M impressions of the
 # generator's CSV, which the DirectRunner ingests in about 2.4 GiB (docs/scale.md).
@@ -55,16 +57,16 @@ LAST_TS_FILE = "last_impression_ts.json"
 MAX_ATTEMPTS = 3
 
 
-def pass_count(config: DatasetConfig, data_dir: str, beam_args=()) -> int:
+def pass_count(config: DatasetConfig, data_dir: str, beam_args=(), span: SpanInputs | None = None) -> int:
     """The config's `passes`, or with "auto": one on a runner with its own shuffle, and one per
-    PASS_MAX_BYTES of impressions on the DirectRunner (a compressed file counted at
-    COMPRESSED_EXPANSION times its size)."""
+    PASS_MAX_BYTES of impressions (the span's, with a `span`) on the DirectRunner (a compressed file
+    counted at COMPRESSED_EXPANSION times its size)."""
     if config.passes != "auto":
         return int(config.passes)
     runner = PipelineOptions(list(beam_args)).view_as(StandardOptions).runner
     if runner is not None and "direct" not in runner.lower():
         return 1
-    pattern = config.table_path(config.impressions, data_dir)
+    pattern = span.impressions if span else config.table_path(config.impressions, data_dir)
     size = sum(
         m.size_in_bytes * (COMPRESSED_EXPANSION if _compressed(m.path) else 1)
         for r in FileSystems.match([pattern])
@@ -84,33 +86,37 @@ def ingest_in_passes(
     examples_uri: str,
     rejected_uri: str,
     beam_args=(),
+    span: SpanInputs | None = None,
 ) -> None:
     """Run the ingestion as `pass_count` pipelines of `make_pipeline` (made with `beam_args`), writing
-    what one pipeline writes."""
+    what one pipeline writes; with a `span`, of that span (daily partitions)."""
     clash = derived_context_clash(config, data_dir)
     if clash:
         raise ValueError(clash)
-    passes = pass_count(config, data_dir, beam_args)
+    passes = pass_count(config, data_dir, beam_args, span)
     logging.info("ingestion: %d pass(es) over the users", passes)
+    write = functools.partial(_ingest_part, make_pipeline, config, data_dir, examples_uri, rejected_uri)
     if passes == 1:
-        _ingest_part(make_pipeline, config, data_dir, examples_uri, rejected_uri, WHOLE, None)
+        write(WHOLE, None, span)
         return
-    last_ts = _last_impression_ts(make_pipeline, config, data_dir, rejected_uri)
-    last_day = None if last_ts is None else last_ts // SECONDS_PER_DAY
+    last_day = None
+    if span is None:  # the time split's last day, which a daily span does not need
+        last_ts = _last_impression_ts(make_pipeline, config, data_dir, rejected_uri)
+        last_day = None if last_ts is None else last_ts // SECONDS_PER_DAY
     parts = [UserPart(index, passes) for index in range(passes)]
     for part in parts:
-        _ingest_part(make_pipeline, config, data_dir, examples_uri, rejected_uri, part, last_day)
+        write(part, last_day, span)
     merged = accounting.merge_stats([accounting.load_stats(rejected_uri, part) for part in parts])
     with FileSystems.create(os.path.join(rejected_uri, STATS_FILE)) as f:
         f.write(json.dumps(merged, sort_keys=True, indent=1).encode("utf-8"))
     FileSystems.delete([os.path.join(rejected_uri, stats_file(part)) for part in parts])
 
 
-def _ingest_part(make_pipeline, config, data_dir, examples_uri, rejected_uri, part, last_day) -> None:
+def _ingest_part(make_pipeline, config, data_dir, examples_uri, rejected_uri, part, last_day, span) -> None:
     """Write one part, again (its files deleted first) while its books do not balance."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         with make_pipeline() as pipeline:
-            ingest(pipeline, config, data_dir, examples_uri, rejected_uri, part, last_day)
+            ingest(pipeline, config, data_dir, examples_uri, rejected_uri, part, last_day, span)
         lost = accounting.lost_impressions(accounting.load_stats(rejected_uri, part))
         if not lost or attempt == MAX_ATTEMPTS:
             return
@@ -121,14 +127,14 @@ def _ingest_part(make_pipeline, config, data_dir, examples_uri, rejected_uri, pa
             attempt,
             MAX_ATTEMPTS,
         )
-        _delete_part(examples_uri, rejected_uri, part)
+        _delete_part(config, examples_uri, rejected_uri, part)
 
 
-def _delete_part(examples_uri: str, rejected_uri: str, part: UserPart) -> None:
+def _delete_part(config: DatasetConfig, examples_uri: str, rejected_uri: str, part: UserPart) -> None:
     """Every file one part wrote: its examples in each split, its rejections and its stats."""
     patterns = [
         os.path.join(split_dir(examples_uri, split), f"{EXAMPLES_FILE_PREFIX}{part.suffix}-*")
-        for split in SPLITS
+        for split in output_splits(config)
     ]
     patterns += [
         os.path.join(rejected_uri, f"{REJECTED_FILE_PREFIX}{part.suffix}-*"),

@@ -35,8 +35,12 @@ from mian.data.ingest import records
 from mian.data.ingest.examples import item_values, to_example
 from mian.data.ingest.history import attach_histories, block_of, click_blocks
 from mian.data.ingest.raw_rows import RawRow, read_chunk, split_file, table_columns
+from mian.data.ingest.spans import SpanInputs, any_span
 
 SPLITS = ("train", "eval", "test")
+# The one split of a span's examples (daily partitions): which span trains, evaluates or tests is the
+# training window's choice, made each day (mian.data.ingest.window).
+SPAN_SPLIT = "span"
 EXAMPLES_FILE_PREFIX = "data_tfrecord"
 STATS_FILE = "ingestion_stats.json"
 REJECTED_FILE_PREFIX = "rejected"
@@ -80,6 +84,11 @@ def stats_file(part: UserPart = WHOLE) -> str:
     return f"{name}{part.suffix}{extension}"
 
 
+def output_splits(config: DatasetConfig) -> tuple[str, ...]:
+    """The splits ingestion writes: one per span for daily partitions, else train, eval and test."""
+    return (SPAN_SPLIT,) if config.daily else SPLITS
+
+
 def split_dir(examples_uri: str, split: str) -> str:
     """Where a split's files go, in the layout of TFX's Examples artifact."""
     return os.path.join(examples_uri, f"Split-{split}")
@@ -93,20 +102,31 @@ def ingest(
     rejected_uri: str,
     part: UserPart = WHOLE,
     last_day: int | None = None,
+    span: SpanInputs | None = None,
 ) -> None:
     """Add the ingestion to `pipeline`; run the pipeline to write examples, rejections and stats.
 
     With a `part` of the users, `last_day` (the day of the whole log's last impression) places the
-    time split; without one it is the last day of the impressions read.
+    time split; without one it is the last day of the impressions read. With a `span` (daily
+    partitions), the impressions are the span's files, which alone are counted and become examples,
+    all in SPAN_SPLIT; the clicks of their histories also come from the span's earlier days' files.
     """
+    paths = {t: config.table_path(getattr(config, t), data_dir) for t in ("impressions", "users", "items")}
+    if span is not None:
+        paths = {"impressions": span.impressions, "users": span.users, "items": span.items}
     tables = {}
     for table in ("impressions", "users", "items"):
         spec = getattr(config, table)
-        tables[table] = pipeline | f"Read {table}" >> ReadTable(
-            config.table_path(spec, data_dir), spec.resolved_format()
+        tables[table] = pipeline | f"Read {table}" >> ReadTable(paths[table], spec.resolved_format())
+    earlier = None
+    if span is not None and span.history:
+        earlier = pipeline | "Read earlier impressions" >> ReadTable(
+            list(span.history), config.impressions.resolved_format()
         )
     if part.count > 1:
         tables["impressions"] = tables["impressions"] | "Rows of this part" >> beam.Filter(part.holds, config)
+        if earlier is not None:
+            earlier = earlier | "Earlier rows of this part" >> beam.Filter(part.holds, config)
 
     users, user_rejects = tables["users"] | "Users" >> _KeyedTable(
         "users", config.user_id, config.user_columns
@@ -124,12 +144,23 @@ def ingest(
         | "Group duplicates" >> beam.GroupByKey()
         | "Keep first" >> beam.ParDo(_KeepFirstImpression()).with_outputs("duplicate", main="kept")
     )
-    if join_kind(config, data_dir) == "shuffle":
-        joined = unique.kept | "Join users and items" >> _ShuffleJoin(users, items)
-    else:
-        joined = unique.kept | "Join users and items" >> beam.Map(
-            _join, beam.pvalue.AsDict(users), beam.pvalue.AsDict(items)
+    shuffle = join_kind(config, data_dir) == "shuffle"
+    joined = unique.kept | "Join users and items" >> _Join(users, items, shuffle)
+    clicks = joined | "Clicks" >> beam.Filter(lambda r: r["label"] == 1)
+    if earlier is not None:
+        # The earlier days' valid clicks, once each: their rows were counted in their own spans.
+        earlier_clicks = (
+            earlier
+            | "Parse earlier" >> beam.Map(records.parse_impression, config)
+            | "Earlier clicks"
+            >> beam.Filter(lambda r: not isinstance(r, records.Rejection) and r["label"] == 1)
+            | "Key earlier clicks" >> beam.Map(lambda r: ((r["user_id"], r["item_id"], r["ts"]), r))
+            | "Group earlier duplicates" >> beam.GroupByKey()
+            | "First earlier click"
+            >> beam.ParDo(_KeepFirstImpression()).with_outputs("duplicate", main="kept")
         )
+        earlier_joined = earlier_clicks.kept | "Join earlier clicks" >> _Join(users, items, shuffle)
+        clicks = (clicks, earlier_joined) | "Span and earlier clicks" >> beam.Flatten()
 
     times = joined | "Times" >> beam.Map(lambda r: r["ts"])
     first_ts = times | "Earliest" >> beam.CombineGlobally(min).without_defaults()
@@ -142,11 +173,7 @@ def ingest(
     keyed_impressions = joined | "Key impressions" >> beam.Map(
         lambda r: ((r["user_id"], block_of(r["ts"], window_days)), ("impression", r))
     )
-    keyed_clicks = (
-        joined
-        | "Clicks" >> beam.Filter(lambda r: r["label"] == 1)
-        | "Key clicks by the blocks they reach" >> beam.FlatMap(_click_keys, config)
-    )
+    keyed_clicks = clicks | "Key clicks by the blocks they reach" >> beam.FlatMap(_click_keys, config)
     user_blocks = (
         (keyed_impressions, keyed_clicks)
         | "Impressions and clicks" >> beam.Flatten()
@@ -155,10 +182,11 @@ def ingest(
     examples = user_blocks | "Attach histories" >> beam.FlatMap(
         _examples_of_block, config, beam.pvalue.AsSingleton(split_day)
     )
+    splits = output_splits(config)
     by_split = examples | "Split by time" >> beam.Partition(
-        lambda split_and_example, _: SPLITS.index(split_and_example[0]), len(SPLITS)
+        lambda split_and_example, _: splits.index(split_and_example[0]), len(splits)
     )
-    for split, split_examples in zip(SPLITS, by_split, strict=True):
+    for split, split_examples in zip(splits, by_split, strict=True):
         _ = (
             split_examples
             | f"Drop split name {split}" >> beam.Map(lambda s: s[1])
@@ -227,17 +255,18 @@ class _Tally(beam.DoFn):
 
 
 class ReadTable(beam.PTransform):
-    """Every row of every file matching a path or glob, as RawRows with file and line; files are read
-    in chunks of lines, spread over the workers."""
+    """Every row of every file matching a path or glob (or any of a list of them), as RawRows with file
+    and line; files are read in chunks of lines, spread over the workers."""
 
-    def __init__(self, pattern: str, file_format: str):
+    def __init__(self, patterns: str | list[str], file_format: str):
         super().__init__()
-        self.pattern, self.file_format = pattern, file_format
+        self.patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+        self.file_format = file_format
 
     def expand(self, pbegin):
         return (
             pbegin
-            | beam.Create([self.pattern])
+            | beam.Create(self.patterns)
             | fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.DISALLOW)
             | beam.FlatMap(lambda metadata, fmt: split_file(metadata.path, fmt), self.file_format)
             | beam.Reshuffle()
@@ -304,7 +333,7 @@ def _first_occurrence(occurrences, location, text, table: str, field: str):
 def derived_context_clash(config: DatasetConfig, data_dir: str) -> str | None:
     """One line refusing the derived time-context fields that the impressions carry as columns of their
     own, or None. The log's own column is never overwritten: the config must say which it means."""
-    path = config.table_path(config.impressions, data_dir)
+    path = any_span(config.table_path(config.impressions, data_dir))
     columns = table_columns(path, config.impressions.resolved_format())
     clashes = [name for name in config.derived_context if name in columns]
     if not clashes:
@@ -323,6 +352,20 @@ def join_kind(config: DatasetConfig, data_dir: str) -> str:
     patterns = [config.table_path(t, data_dir) for t in (config.users, config.items)]
     size = sum(m.size_in_bytes for r in FileSystems.match(patterns) for m in r.metadata_list)
     return "shuffle" if size > SIDE_INPUT_MAX_BYTES else "side_input"
+
+
+class _Join(beam.PTransform):
+    """Impressions with their user and item rows: both tables as side inputs, or with `shuffle` a
+    CoGroupByKey per table (_ShuffleJoin)."""
+
+    def __init__(self, users, items, shuffle: bool):
+        super().__init__()
+        self.users, self.items, self.shuffle = users, items, shuffle
+
+    def expand(self, impressions):
+        if self.shuffle:
+            return impressions | _ShuffleJoin(self.users, self.items)
+        return impressions | beam.Map(_join, beam.pvalue.AsDict(self.users), beam.pvalue.AsDict(self.items))
 
 
 class _ShuffleJoin(beam.PTransform):
@@ -393,7 +436,11 @@ def _examples_of_block(key_and_values, config: DatasetConfig, last_day: int):
     for impression, history in attach_histories(
         impressions, clicks, config.history_length, config.history_window_days
     ):
-        split = split_of_day(impression["ts"] // SECONDS_PER_DAY, last_day, config)
+        split = (
+            SPAN_SPLIT
+            if config.daily
+            else split_of_day(impression["ts"] // SECONDS_PER_DAY, last_day, config)
+        )
         yield split, to_example(impression, history, config).SerializeToString()
 
 
