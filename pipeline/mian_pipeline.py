@@ -1,7 +1,9 @@
 """The pipeline: raw click logs to a blessed, pushed MIAN.
 
 ClickLogExampleGen -> StatisticsGen -> ImportSchemaGen (the curated schema) -> ExampleValidator ->
-AnomaliesGate -> Transform -> [Tuner ->] Trainer -> Resolver (latest blessed model) -> Evaluator -> Pusher.
+AnomaliesGate -> [TrainingWindow ->] Transform -> [Tuner ->] Trainer -> Resolver (latest blessed model)
+-> Evaluator -> Pusher. On daily partitions ClickLogExampleGen ingests one span and TrainingWindow
+assembles the rolling window of spans that Transform, the Trainer and the Evaluator read.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from tfx.dsl.components.base import executor_spec
 from mian.components import serving_pusher
 from mian.components.anomalies_gate import AnomaliesGate
 from mian.components.click_log_example_gen import ClickLogExampleGen
+from mian.components.training_window import TrainingWindow
 from mian.config.pipeline_config import PipelineConfig
 from mian.stages.eval_config import eval_config
 from mian.stages.trainer import trainer_custom_config
@@ -39,6 +42,8 @@ COMPONENTS = (
 )
 # Runs before the Trainer when the config's tuning is enabled.
 TUNER = "Tuner"
+# Runs before Transform when the dataset's impressions are daily partitions.
+WINDOW = "TrainingWindow"
 
 
 def staged_schema(schema_path: str, pipeline_root: str) -> str:
@@ -59,7 +64,10 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
     """The pipeline's components in order; with `until`, only those up to the component of that id
     (say "Transform", for the transformed data without training)."""
     dataset = config.dataset()
-    example_gen = ClickLogExampleGen(input_base=os.path.abspath(config.data_dir), dataset_config=dataset)
+    example_gen = ClickLogExampleGen(
+        input_base=os.path.abspath(config.data_dir), dataset_config=dataset, span=config.span
+    )
+    # The new data is validated: the whole log, or the newest span.
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.ImportSchemaGen(
         schema_file=staged_schema(config.schema_path(), config.pipeline_root)
@@ -68,16 +76,23 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )
     anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"])
+    window = None
+    examples = example_gen.outputs["examples"]
+    if dataset.daily:  # the rolling window of the ingested spans, the newest testing
+        window = TrainingWindow(
+            span_examples=examples,
+            train_spans=config.window.train_spans,
+            eval_spans=config.window.eval_spans,
+        )
+        examples = window.outputs["examples"]
     transform_config = transform_custom_config(dataset, config.vocabulary)
     transform = tfx.components.Transform(
-        examples=example_gen.outputs["examples"],
+        examples=examples,
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=f"{MODULE}.preprocessing_fn",
         custom_config=transform_config,
         disable_statistics=not config.transform_statistics,
     )
-    # No anomaly-free data, no Transform: the gate fails the run before it.
-    transform.add_upstream_node(anomalies_gate)
     trainer_config = trainer_custom_config(
         transform_config,
         config.training,
@@ -110,7 +125,7 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
     ).with_id("latest_blessed_model_resolver")
     evaluator = tfx.components.Evaluator(
-        examples=example_gen.outputs["examples"],
+        examples=examples,
         model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"],
         eval_config=eval_config(dataset, config.gates),
@@ -131,6 +146,7 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
         schema_gen,
         example_validator,
         anomalies_gate,
+        *([window] if window else []),
         transform,
         *([tuner] if tuner else []),
         trainer,
@@ -138,12 +154,17 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
         evaluator,
         pusher,
     ]
-    if until is None:
-        return components
-    ids = [c.id for c in components]
-    if until not in ids:
-        raise ValueError(f"no component {until!r} in the pipeline: {ids}")
-    return components[: ids.index(until) + 1]
+    if until is not None:
+        ids = [c.id for c in components]
+        if until not in ids:
+            raise ValueError(f"no component {until!r} in the pipeline: {ids}")
+        components = components[: ids.index(until) + 1]
+    # No anomaly-free data, no window and no Transform: the gate fails the run before them (linked only
+    # when they run, as a link to a node left out fails the pipeline).
+    gated = window or transform
+    if gated in components:
+        gated.add_upstream_node(anomalies_gate)
+    return components
 
 
 def create_pipeline(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-
-from apache_beam.io.filesystems import FileSystems
 from tfx import types
 from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
+from mian.components.click_log_example_gen.driver import Driver
 from mian.components.click_log_example_gen.executor import Executor
 from mian.config.dataset_config import DatasetConfig
 
@@ -25,8 +23,14 @@ class ClickLogExampleGenSpec(types.ComponentSpec):
     PARAMETERS = {
         "input_base": ExecutionParameter(type=str),
         "dataset_config": ExecutionParameter(type=str),
-        # Sizes and times of the input files: a changed input is a new execution, not a cache hit.
-        "input_fingerprint": ExecutionParameter(type=str),
+        # Daily partitions: the span to ingest (YYYY-MM-DD); empty: the newest one present.
+        "requested_span": ExecutionParameter(type=str, optional=True),
+        # Resolved when the component runs, before the cache is looked up (Driver): the span, its
+        # version and the digest of the input files' paths, sizes and times. A changed input is a new
+        # execution, an unchanged one a cache hit, whatever machine compiled the pipeline.
+        "span": ExecutionParameter(type=int, optional=True),
+        "version": ExecutionParameter(type=int, optional=True),
+        "input_fingerprint": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {}
     OUTPUTS = {
@@ -37,7 +41,9 @@ class ClickLogExampleGenSpec(types.ComponentSpec):
 
 class ClickLogExampleGen(base_beam_component.BaseBeamComponent):
     """Joins impressions with users and items, builds each impression's history from the user's earlier
-    clicks, and writes `train`, `eval` and `test` splits by time (see mian.data.ingest.pipeline).
+    clicks, and writes `train`, `eval` and `test` splits by time (see mian.data.ingest.pipeline); on
+    daily partitions, one span (`span`, else the newest) as an artifact of its own, with TFX's `span`
+    and `version` properties and its examples in one split, `span`.
 
     Outputs: `examples` (Examples, TFRecords of tf.Example in TFX's split layout) and `rejected`
     (RejectedRows). The run fails when a table's rejected share exceeds the dataset config's
@@ -47,31 +53,17 @@ class ClickLogExampleGen(base_beam_component.BaseBeamComponent):
 
     SPEC_CLASS = ClickLogExampleGenSpec
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)
+    DRIVER_CLASS = Driver
 
-    def __init__(self, input_base: str, dataset_config: DatasetConfig | str):
+    def __init__(self, input_base: str, dataset_config: DatasetConfig | str, span: str | None = None):
         if isinstance(dataset_config, str):
             dataset_config = DatasetConfig.load(dataset_config)
         super().__init__(
             spec=ClickLogExampleGenSpec(
                 input_base=input_base,
                 dataset_config=dataset_config.to_json(),
-                input_fingerprint=input_fingerprint(input_base, dataset_config),
+                requested_span=span or "",
                 examples=types.Channel(type=standard_artifacts.Examples),
                 rejected=types.Channel(type=RejectedRows),
             )
         )
-
-
-def input_fingerprint(input_base: str, config: DatasetConfig) -> str:
-    """A digest of every input file's path, size and modification time."""
-    digest = hashlib.sha256()
-    for table in (config.impressions, config.users, config.items):
-        pattern = config.table_path(table, input_base)
-        (match,) = FileSystems.match([pattern])
-        if not match.metadata_list:
-            raise FileNotFoundError(f"no file matches {pattern}")
-        for metadata in sorted(match.metadata_list, key=lambda m: m.path):
-            digest.update(
-                f"{metadata.path}|{metadata.size_in_bytes}|{metadata.last_updated_in_seconds}\n".encode()
-            )
-    return digest.hexdigest()

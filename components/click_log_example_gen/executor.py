@@ -11,10 +11,13 @@ from tfx.dsl.components.base import base_beam_executor
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
+from mian.components.click_log_example_gen.inputs import resolve, span_of
 from mian.config.dataset_config import DatasetConfig
 from mian.data.ingest import accounting
 from mian.data.ingest.passes import ingest_in_passes
-from mian.data.ingest.pipeline import SPLITS
+from mian.data.ingest.pipeline import output_splits
+from mian.data.ingest.span_store import write_span_record
+from mian.data.ingest.spans import span_name
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
@@ -27,7 +30,14 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         config = DatasetConfig.from_json(exec_properties["dataset_config"])
         examples = artifact_utils.get_single_instance(output_dict["examples"])
         rejected = artifact_utils.get_single_instance(output_dict["rejected"])
-        examples.split_names = artifact_utils.encode_split_names(list(SPLITS))
+        examples.split_names = artifact_utils.encode_split_names(list(output_splits(config)))
+        if config.daily and exec_properties.get("span") is None:  # no driver ran: resolve here
+            exec_properties = resolve(exec_properties, examples.uri)
+        span = (
+            span_of(config, exec_properties["input_base"], span_name(exec_properties["span"]))
+            if config.daily
+            else None
+        )
 
         ingest_in_passes(
             self._make_beam_pipeline,
@@ -36,6 +46,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             examples.uri,
             rejected.uri,
             self._beam_pipeline_args,
+            span,
         )
         examples_utils.set_payload_format(examples, example_gen_pb2.PayloadFormat.FORMAT_TF_EXAMPLE)
 
@@ -44,3 +55,9 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             rejected.set_int_custom_property(key.replace(".", "_"), value)
         logging.info("ClickLogExampleGen:\n%s", accounting.summary(stats))
         accounting.check(stats, config, rejected.uri)
+        if span is not None:
+            examples.span, examples.version = span.span, exec_properties["version"]
+            examples.set_int_custom_property("span", span.span)
+            examples.set_int_custom_property("version", exec_properties["version"])
+            # Last: a span artifact without its record did not finish (mian.data.ingest.span_store).
+            write_span_record(examples.uri, span.span, exec_properties["version"], span.fingerprint)

@@ -66,16 +66,18 @@ class _Progress(threading.Thread):
             self.terminal.flush()
 
 
-def run_pipeline(config: PipelineConfig, out=sys.stdout, earlier_log: str | None = None):
-    """Runs the pipeline; returns its RunReport, the error that stopped it (None when it completed)
-    and the log file. `earlier_log` (what the libraries said before the run, e.g. while the inputs
-    were checked) starts the run's log and is removed."""
+def run_pipeline(
+    config: PipelineConfig, out=sys.stdout, earlier_log: str | None = None, until: str | None = None
+):
+    """Runs the pipeline (up to the component `until`, when given); returns its RunReport, the error
+    that stopped it (None when it completed) and the log file. `earlier_log` (what the libraries said
+    before the run, e.g. while the inputs were checked) starts the run's log and is removed."""
     log_path = new_log_file(os.path.join(os.path.abspath(config.output_root), "logs"), config.pipeline_name)
     if earlier_log:
         shutil.move(earlier_log, log_path)
     out.write(
         f"mian run: pipeline {config.pipeline_name!r}, data {config.data_dir}, "
-        f"model {config.training.model}\n"
+        f"model {config.training.model}{f', span {config.span}' if config.span else ''}\n"
         f"  library logs: {log_path}\n"
     )
     out.flush()
@@ -84,7 +86,7 @@ def run_pipeline(config: PipelineConfig, out=sys.stdout, earlier_log: str | None
     # The libraries print while they are imported too: import them with the output already redirected.
     with output_to(log_path) as output:
         terminal = output.out
-        from mian.cli.run_report import format_report, read_report
+        from mian.cli.run_report import RunReport, format_report, read_report
         from mian.pipeline.local_runner import run
         from mian.stages.eval_config import slice_features
 
@@ -92,14 +94,17 @@ def run_pipeline(config: PipelineConfig, out=sys.stdout, earlier_log: str | None
         progress = _Progress(config, terminal)
         progress.start()
         try:
-            run(config)
+            run(config, until)
         except Exception as failure:  # the run stops; the report says where and why
             logging.exception("the pipeline failed")
             error = f"{type(failure).__name__}: {failure}"
         finally:
             progress.stop.set()
             progress.join()
-        report = read_report(config.metadata_path, config.pipeline_name)
+        try:
+            report = read_report(config.metadata_path, config.pipeline_name)
+        except LookupError:  # the pipeline failed before its first component ran
+            report = RunReport(components=[], metrics={}, blessed=None, gate_failures=[], pushed_path=None)
         summary = format_report(report, slice_features(config.dataset()))
     out.write(summary + "\n")
     out.write(f"total: {time.monotonic() - started:.1f} s\n")

@@ -210,6 +210,8 @@ def _run(args: argparse.Namespace) -> int:
         changes["output_root"] = args.output_root
     if args.pipeline_name:
         changes["pipeline_name"] = args.pipeline_name
+    if args.span:
+        changes["span"] = args.span
     config = config.replace(**changes)
     # Checking the inputs imports TensorFlow, which talks: into a log that the run's log then starts with.
     earlier_log = tempfile.mkstemp(prefix="mian-run-", suffix=".log")[1]
@@ -219,9 +221,29 @@ def _run(args: argparse.Namespace) -> int:
         print(f"mian run: {missing}", file=sys.stderr)
         os.remove(earlier_log)
         return 1
+    if args.backfill:
+        # Each earlier span ingested and validated on its own (a span is an artifact of its own), then
+        # the whole pipeline on the last, whose window they fill.
+        *earlier, config = [config.replace(span=s) for s in _days(*args.backfill)]
+        for day in earlier:
+            _, error, log_path = run_pipeline(day, until="AnomaliesGate", earlier_log=earlier_log)
+            earlier_log = None
+            if error:
+                send_stderr_to(log_path)
+                return 1
     report, error, log_path = run_pipeline(config, earlier_log=earlier_log)
     send_stderr_to(log_path)
     return 0 if report.pushed_path and not error else 1
+
+
+def _days(first: str, last: str) -> list[str]:
+    """Every date from `first` to `last` (YYYY-MM-DD), both included."""
+    from mian.data.ingest.spans import parse_span, span_name
+
+    start, end = parse_span(first), parse_span(last)
+    if end < start:
+        raise ValueError(f"--backfill: {last} is before {first}")
+    return [span_name(s) for s in range(start, end + 1)]
 
 
 def _derived_context_clash(config) -> str | None:
@@ -381,6 +403,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--schema", help="curated schema.pbtxt (default: schema/<dataset name>/)")
     run.add_argument("--output-root", help="where artifacts, metadata, logs and served models go")
     run.add_argument("--pipeline-name", help="pipeline name (one MLMD history and cache per name)")
+    days = run.add_mutually_exclusive_group()
+    days.add_argument(
+        "--span", metavar="YYYY-MM-DD", help="daily partitions: the span to ingest (default: the newest)"
+    )
+    days.add_argument(
+        "--backfill",
+        nargs=2,
+        metavar=("FROM", "TO"),
+        help="daily partitions: ingest and validate every span from FROM to TO, then run the whole "
+        "pipeline on TO",
+    )
     run.set_defaults(handler=_run)
 
     worker = commands.add_parser(

@@ -14,6 +14,9 @@ A YAML (or JSON) file with these keys, all optional but `data_dir`:
     tuning: {enabled: false, trials: 10, epochs: 3, steps_per_epoch: null, search_space: {...}}
     vocabulary: {top_k: null, frequency_threshold: 0, oov_buckets: 10}
     gates: {auc_floor: 0.55, max_auc_drop: 0.01}
+    window: {train_spans: 7, eval_spans: 1}   # daily partitions only (the dataset's impressions path
+                                  # holds {YYYY}-{MM}-{DD}): one span ingested a run, a rolling window
+    span: YYYY-MM-DD              # daily partitions: the span to ingest (default: the newest)
     beam_args: [--direct_num_workers=1]
     enable_cache: true
 
@@ -147,6 +150,20 @@ class GateConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class WindowConfig:
+    """The rolling window of a daily pipeline (impressions partitioned by day): the newest span is the
+    test split the Evaluator gates on, the `eval_spans` before it the eval split, the `train_spans`
+    before those the train split (mian.data.ingest.window)."""
+
+    train_spans: int = 7
+    eval_spans: int = 1
+
+    def __post_init__(self):
+        if self.train_spans < 1 or self.eval_spans < 1:
+            raise ValueError("window: train_spans and eval_spans must be >= 1")
+
+
+@dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     data_dir: str
     pipeline_name: str = "mian"
@@ -159,6 +176,9 @@ class PipelineConfig:
     tuning: TuningConfig = TuningConfig()
     vocabulary: VocabularyConfig = VocabularyConfig()
     gates: GateConfig = GateConfig()
+    window: WindowConfig = WindowConfig()
+    # Daily partitions: the span this run ingests (YYYY-MM-DD); None: the newest present.
+    span: str | None = None
     beam_args: tuple = ("--direct_num_workers=1",)
     enable_cache: bool = True
     # Transform's own TFDV statistics of its input and output (pre_/post_transform_stats and anomalies):
@@ -178,6 +198,7 @@ class PipelineConfig:
             ("tuning", TuningConfig),
             ("vocabulary", VocabularyConfig),
             ("gates", GateConfig),
+            ("window", WindowConfig),
         ):
             if isinstance(raw.get(key), dict):
                 raw[key] = kind(**raw[key])
