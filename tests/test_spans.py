@@ -7,7 +7,9 @@ import pytest
 
 from mian.config.dataset_config import DatasetConfig
 from mian.data.ingest.pipeline import SPAN_SPLIT
+from mian.data.ingest.span_store import SpanRecord
 from mian.data.ingest.spans import parse_span, span_inputs, span_name, spans_present
+from mian.data.ingest.window import choose_window
 from mian.data.synthetic import GeneratorConfig, generate
 from tests.ingest_helpers import run_ingestion
 
@@ -64,3 +66,41 @@ def test_a_span_writes_the_examples_the_whole_log_writes_for_its_day(logs, tmp_p
         assert example == by_key[_key(example)]
         histories += bool(example["hist_item_id"])
     assert histories > len(written[SPAN_SPLIT]) / 2  # histories reach into the earlier days' files
+
+
+def test_a_daily_side_table_is_read_from_its_newest_snapshot_on_or_before_the_span(logs, tmp_path):
+    _, daily = logs
+    first = parse_span(GENERATED.start)
+    for offset in (0, 2):  # users snapshots of the first and the third day
+        folder = tmp_path / "users" / span_name(first + offset)
+        folder.mkdir(parents=True)
+        (folder / "users.csv").write_text(open(os.path.join(daily, "users.csv")).read())
+    config = DatasetConfig.load(os.path.join(daily, "dataset.yaml"))
+    impressions = config.table_path(config.impressions, str(daily))
+    users = str(tmp_path / "users" / "{YYYY}-{MM}-{DD}" / "users.csv")
+    items = os.path.join(daily, "items.csv")
+    picked = {s: span_inputs(impressions, users, items, first + s, 29).users for s in (0, 1, 2, 4)}
+    assert picked == {
+        0: users.replace("{YYYY}-{MM}-{DD}", span_name(first)),
+        1: users.replace("{YYYY}-{MM}-{DD}", span_name(first)),
+        2: users.replace("{YYYY}-{MM}-{DD}", span_name(first + 2)),
+        4: users.replace("{YYYY}-{MM}-{DD}", span_name(first + 2)),
+    }
+    # A window of 2 days reads the 2 days before; the first span has no earlier day.
+    assert len(span_inputs(impressions, users, items, first + 4, 2).history) == 2
+    assert span_inputs(impressions, users, items, first, 29).history == ()
+    with pytest.raises(FileNotFoundError, match="no impressions of span 2024-01-01"):
+        span_inputs(impressions, users, items, parse_span("2024-01-01"), 29)
+
+
+def test_the_window_takes_each_spans_newest_version_and_says_what_it_lacks():
+    records = [
+        SpanRecord(f"/a/{n}", span, version, "f")
+        for n, (span, version) in enumerate([(10, 0), (11, 0), (11, 1), (13, 0), (14, 0), (15, 0)])
+    ]
+    window = choose_window(records, newest=15, train_spans=4, eval_spans=1)
+    assert window.test.span == 15 and [r.span for r in window.eval] == [14]
+    assert [(r.span, r.version) for r in window.train] == [(10, 0), (11, 1), (13, 0)]
+    assert window.missing == (12,)
+    with pytest.raises(ValueError, match="mian run --backfill 1970-01-13 1970-01-16"):
+        choose_window(records[4:], newest=15, train_spans=2, eval_spans=1)

@@ -355,28 +355,19 @@ def join_kind(config: DatasetConfig, data_dir: str) -> str:
 
 
 class _Join(beam.PTransform):
-    """Impressions with their user and item rows: both tables as side inputs, or with `shuffle` a
-    CoGroupByKey per table (_ShuffleJoin)."""
+    """Impressions with their user and item rows: both tables as side inputs (in every worker's
+    memory), or with `shuffle` a CoGroupByKey per table, so that neither table needs to fit in a
+    worker; the same records either way."""
 
     def __init__(self, users, items, shuffle: bool):
         super().__init__()
         self.users, self.items, self.shuffle = users, items, shuffle
 
     def expand(self, impressions):
-        if self.shuffle:
-            return impressions | _ShuffleJoin(self.users, self.items)
-        return impressions | beam.Map(_join, beam.pvalue.AsDict(self.users), beam.pvalue.AsDict(self.items))
-
-
-class _ShuffleJoin(beam.PTransform):
-    """Impressions with their user and item rows through a CoGroupByKey per table, so that neither
-    table needs to fit in a worker; the same records as the side-input join."""
-
-    def __init__(self, users, items):
-        super().__init__()
-        self.users, self.items = users, items
-
-    def expand(self, impressions):
+        if not self.shuffle:
+            return impressions | beam.Map(
+                _join, beam.pvalue.AsDict(self.users), beam.pvalue.AsDict(self.items)
+            )
         joined = impressions
         for field, table in (("user", self.users), ("item", self.items)):
             joined = (
