@@ -11,6 +11,7 @@ from tfx.dsl.components.base import base_beam_executor
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
+from mian.components.click_log_example_gen.driver import stamp
 from mian.components.click_log_example_gen.inputs import resolve, span_of
 from mian.config.dataset_config import DatasetConfig
 from mian.data.ingest import accounting
@@ -56,8 +57,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         logging.info("ClickLogExampleGen:\n%s", accounting.summary(stats))
         accounting.check(stats, config, rejected.uri)
         if span is not None:
-            examples.span, examples.version = span.span, exec_properties["version"]
-            examples.set_int_custom_property("span", span.span)
-            examples.set_int_custom_property("version", exec_properties["version"])
+            version, fingerprint = exec_properties["version"], exec_properties["input_fingerprint"]
+            stamp(examples.mlmd_artifact, span.span, version)  # as the driver did, where none ran
             # Last: a span artifact without its record did not finish (mian.data.ingest.span_store).
-            write_span_record(examples.uri, span.span, exec_properties["version"], span.fingerprint)
+            write_span_record(examples.uri, span.span, version, fingerprint)

@@ -138,12 +138,7 @@ def ingest(
     parsed = tables["impressions"] | "Parse impressions" >> beam.Map(records.parse_impression, config)
     impressions = parsed | "Valid" >> beam.Filter(lambda r: not isinstance(r, records.Rejection))
     impression_rejects = parsed | "Invalid" >> beam.Filter(lambda r: isinstance(r, records.Rejection))
-    unique = (
-        impressions
-        | "Key by user, item, time" >> beam.Map(lambda r: ((r["user_id"], r["item_id"], r["ts"]), r))
-        | "Group duplicates" >> beam.GroupByKey()
-        | "Keep first" >> beam.ParDo(_KeepFirstImpression()).with_outputs("duplicate", main="kept")
-    )
+    unique = impressions | "Deduplicate" >> _Deduplicated()
     shuffle = join_kind(config, data_dir) == "shuffle"
     joined = unique.kept | "Join users and items" >> _Join(users, items, shuffle)
     clicks = joined | "Clicks" >> beam.Filter(lambda r: r["label"] == 1)
@@ -154,10 +149,7 @@ def ingest(
             | "Parse earlier" >> beam.Map(records.parse_impression, config)
             | "Earlier clicks"
             >> beam.Filter(lambda r: not isinstance(r, records.Rejection) and r["label"] == 1)
-            | "Key earlier clicks" >> beam.Map(lambda r: ((r["user_id"], r["item_id"], r["ts"]), r))
-            | "Group earlier duplicates" >> beam.GroupByKey()
-            | "First earlier click"
-            >> beam.ParDo(_KeepFirstImpression()).with_outputs("duplicate", main="kept")
+            | "Deduplicate earlier" >> _Deduplicated()
         )
         earlier_joined = earlier_clicks.kept | "Join earlier clicks" >> _Join(users, items, shuffle)
         clicks = (clicks, earlier_joined) | "Span and earlier clicks" >> beam.Flatten()
@@ -304,6 +296,19 @@ class _KeyedTable(beam.PTransform):
         )
         rejected = (invalid, deduped.duplicate) | "Rejections" >> beam.Flatten()
         return deduped.kept, rejected
+
+
+class _Deduplicated(beam.PTransform):
+    """Impressions with the same user, item and second once, the first kept (`kept`), the others as
+    duplicate rejections (`duplicate`)."""
+
+    def expand(self, impressions):
+        return (
+            impressions
+            | "Key by user, item, time" >> beam.Map(lambda r: ((r["user_id"], r["item_id"], r["ts"]), r))
+            | "Group duplicates" >> beam.GroupByKey()
+            | "Keep first" >> beam.ParDo(_KeepFirstImpression()).with_outputs("duplicate", main="kept")
+        )
 
 
 class _KeepFirstImpression(beam.DoFn):
