@@ -47,7 +47,7 @@ def timed_backfill(config: PipelineConfig, days: list[str]):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--users", type=int, default=94_000, help="about 1.6 impressions per user a day")
+    parser.add_argument("--users", type=int, default=112_000, help="about 1.3 impressions per user a day")
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--days", type=int, default=8)
     parser.add_argument("--work", default="runs/bench/daily")
