@@ -2,7 +2,7 @@
 
 Day 1 backfills the window's spans and starts cold; day 2 ingests its own span only and trains warm
 from day 1's pushed model; a repeated day 2 is served from the cache; a changed span is a new version;
-a backfill of the same days in a fresh pipeline writes the same examples as the daily runs.
+a backfill of the two days in a fresh pipeline writes the same examples as the daily runs.
 """
 
 import glob
@@ -147,13 +147,13 @@ def test_a_repeated_day_is_served_from_the_cache_and_a_changed_span_is_a_new_ver
         assert cached[name] == "CACHED", cached
     assert numbers_under(str(root / "runs" / "serving" / "daily")) == before
 
-    # A backfill's ingestion of every day in a fresh pipeline writes what the daily runs wrote, span by
+    # A backfill of the two daily runs' days in a fresh pipeline ingests what they ingested, span by
     # span (the backfill's runs up to the anomalies gate; its last run's training is the daily one's).
     fresh = PipelineConfig.load(pipeline_config(root, "fresh"))
-    for day in DAYS:
+    for day in DAYS[-2:]:
         assert ingested(fresh.replace(span=day)) is None
     for daily, backfilled in zip(
-        span_records(f"{root_of(root, 'daily')}/ClickLogExampleGen/examples"),
+        span_records(f"{root_of(root, 'daily')}/ClickLogExampleGen/examples")[-2:],
         span_records(f"{root_of(root, 'fresh')}/ClickLogExampleGen/examples"),
         strict=True,
     ):
