@@ -110,3 +110,21 @@ def test_ingest_and_init_name_a_missing_directory_or_config_in_one_line(tmp_path
         f"mian ingest: no dataset config at {tmp_path / 'tables' / 'dataset.yaml'}: propose one with "
         f"`mian init --data {tmp_path / 'tables'}`"
     ]
+
+
+def test_run_refuses_to_derive_a_column_the_impressions_carry_before_any_component(tmp_path, capsys):
+    from mian.data.synthetic import GeneratorConfig, generate
+
+    data = tmp_path / "data"
+    generate(str(data), GeneratorConfig(users=20, items=10, days=3, seed=1))
+    rows = (data / "impressions.csv").read_text().splitlines()
+    with_hour = [rows[0] + ",hour"] + [row + ",local" for row in rows[1:]]
+    (data / "impressions.csv").write_text("\n".join(with_hour) + "\n")
+    assert main(["run", "--data", str(data), "--output-root", str(tmp_path / "runs")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "derived_context ['hour'] are also columns of the impressions" in err[0]
+    assert not (tmp_path / "runs" / "pipelines").exists()  # refused before the first component
+
+    (data / "impressions.csv").unlink()
+    assert main(["run", "--data", str(data), "--output-root", str(tmp_path / "runs")]) == 1
+    assert "no file matches" in capsys.readouterr().err

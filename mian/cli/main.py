@@ -253,7 +253,10 @@ def _derived_context_clash(config) -> str | None:
 
     if config.synthetic_data is not None:  # generated at the run's start, with a config that fits it
         return None
-    return derived_context_clash(config.dataset(), config.data_dir)
+    try:
+        return derived_context_clash(config.dataset(), config.data_dir)
+    except FileNotFoundError as missing:  # no impressions file: the same one line
+        return str(missing)
 
 
 def _serve(args: argparse.Namespace, terminal) -> int:
