@@ -13,7 +13,12 @@ from __future__ import annotations
 import tensorflow as tf
 
 from mian.config.dataset_config import SECONDS_PER_DAY
-from mian.data.ingest.time_context import LATEST_PLAUSIBLE_SECONDS, SEASON_OF_MONTH, WEEKDAYS
+from mian.data.ingest.time_context import (
+    DERIVED_VALUES,
+    LATEST_PLAUSIBLE_SECONDS,
+    SEASON_OF_MONTH,
+    WEEKDAYS,
+)
 from mian.names import MISSING_CATEGORY
 
 # 1970-01-01 was a Thursday (WEEKDAYS[3]).
@@ -32,7 +37,7 @@ def derived_time_context(timestamps: tf.Tensor, names) -> dict[str, tf.Tensor]:
         "season": _month_index(days),
     }
     tables = {
-        "hour": [str(h) for h in range(24)],
+        "hour": list(DERIVED_VALUES["hour"]),
         "weekday": list(WEEKDAYS),
         "season": list(SEASON_OF_MONTH),
     }
