@@ -35,6 +35,10 @@ ATTENTION_NAMES_FILE = "assets.extra/attention.json"
 # TF Serving's warm-up requests, replayed before a version serves (mian.stages.warmup).
 WARMUP_FILE = "assets.extra/tf_serving_warmup_requests"
 
+# The daily window's train spans a warm start's base model has not trained on, one split a span
+# (fresh-YYYY-MM-DD) beside the window's train split: what the Trainer trains on when it starts warm.
+FRESH_SPLIT_PREFIX = "fresh-"
+
 # Metrics, as the Trainer, TFMA and the reports name them.
 AUC = "auc"
 LOGLOSS = "logloss"

@@ -83,6 +83,7 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
             span_examples=examples,
             train_spans=config.window.train_spans,
             eval_spans=config.window.eval_spans,
+            push_dir=config.model_serving_dir if config.training.warm_start.enabled else "",
         )
         examples = window.outputs["examples"]
     transform_config = transform_custom_config(dataset, config.vocabulary)

@@ -27,6 +27,7 @@ from mian.data.ingest.window import WINDOW_FILE
 from mian.data.synthetic import GeneratorConfig, generate
 from mian.numbered_dirs import newest_numbered, numbers_under
 from mian.stages.trainer import WARM_START_FILE
+from mian.stages.warm_start import TRAINED_THROUGH_FILE, WARM_START_DIR
 from tests.ingest_helpers import read_examples
 
 pytestmark = pytest.mark.e2e
@@ -75,6 +76,11 @@ def newest_json(directory: str, name: str) -> dict:
         return json.load(f)
 
 
+def pushed_json(root, name: str) -> dict:
+    """A file of the newest pushed model's warm-start files."""
+    return newest_json(str(root / "runs" / "serving" / "daily"), os.path.join(WARM_START_DIR, name))
+
+
 def states(root, name: str) -> dict:
     from mian.cli.run_report import read_report
 
@@ -96,6 +102,7 @@ def days(tmp_path_factory):
         "versions": numbers_under(str(root / "runs" / "serving" / "daily")),
         "window": newest_json(f"{root_of(root, 'daily')}/TrainingWindow/examples", WINDOW_FILE),
         "warm": newest_json(f"{root_of(root, 'daily')}/Trainer/model_run", WARM_START_FILE),
+        "trained_through": pushed_json(root, TRAINED_THROUGH_FILE),
     }
     shutil.move(held, root / "data" / "impressions" / DAYS[-1])
     assert main(["run", "--config", config]) == 0
@@ -108,7 +115,12 @@ def test_day_one_backfills_the_window_and_starts_cold(days):
     assert len(day1["versions"]) == 1
     window = {split: [s["span"] for s in day1["window"][split]] for split in ("train", "eval", "test")}
     assert window == {"train": DAYS[0:3], "eval": [DAYS[3]], "test": [DAYS[4]]}
-    assert day1["warm"] == {"source": None, "reason": "no pushed model to start from", "rows": {}}
+    assert day1["window"]["fresh"] == [DAYS[2]]  # no base: the newest train span
+    assert day1["warm"] == {
+        "source": None, "reason": "no pushed model to start from", "rows": {}, "trained_on": "the train split"
+    }  # fmt: skip
+    # The pushed model says through which span it trained: the next day's window reads it.
+    assert day1["trained_through"] == {"span": DAYS[2]}
 
 
 def test_day_two_ingests_its_own_span_and_trains_warm_from_day_one(days):
@@ -126,6 +138,14 @@ def test_day_two_ingests_its_own_span_and_trains_warm_from_day_one(days):
         DAYS[5]
     ]
     warm = newest_json(f"{root_of(root, 'daily')}/Trainer/model_run", WARM_START_FILE)
+    # Warm, it trained on the one span its base had not: the window's newest train span, a split of
+    # its own; and its pushed model says so for the next day.
+    assert window["fresh"] == [DAYS[3]] and warm["trained_on"] == [DAYS[3]]
+    transformed = newest_numbered(f"{root_of(root, 'daily')}/Transform/transformed_examples")
+    assert sorted(os.listdir(transformed)) == sorted(
+        ["Split-train", "Split-eval", "Split-test", f"Split-fresh-{DAYS[3]}"]
+    )
+    assert pushed_json(root, TRAINED_THROUGH_FILE) == {"span": DAYS[3]}
     versions = numbers_under(str(root / "runs" / "serving" / "daily"))
     assert warm["source"] == os.path.join(str(root / "runs" / "serving" / "daily"), str(day1["versions"][0]))
     assert warm["rows"]["item_id"]["kept"] > 0 and "user_id" not in warm["rows"]

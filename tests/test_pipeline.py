@@ -328,7 +328,8 @@ def test_a_bad_candidate_is_not_blessed_and_not_pushed(bad_run):
     assert versions(config) == before  # the blessed MIAN stays the newest version
     # Its Trainer found the pushed MIAN and, being another model, started cold and said why.
     assert _warm_start_record(config) == {
-        "source": None, "reason": "the pushed model is 'mian', this one 'lr'", "rows": {}
+        "source": None, "reason": "the pushed model is 'mian', this one 'lr'", "rows": {},
+        "trained_on": "the train split",
     }  # fmt: skip
 
 

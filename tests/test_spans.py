@@ -104,3 +104,27 @@ def test_the_window_takes_each_spans_newest_version_and_says_what_it_lacks():
     assert window.missing == (12,)
     with pytest.raises(ValueError, match="mian run --backfill 1970-01-13 1970-01-16"):
         choose_window(records[4:], newest=15, train_spans=2, eval_spans=1)
+
+
+def test_the_fresh_spans_are_those_the_warm_starts_base_has_not_trained_on():
+    records = [SpanRecord(f"/a/{span}", span, 0, "f") for span in range(10, 16)]
+
+    def fresh(**base) -> list[int]:
+        window = choose_window(records, newest=15, train_spans=4, eval_spans=1, **base)
+        assert set(window.splits()) == {
+            "train",
+            "eval",
+            "test",
+            *(f"fresh-{s}" for s in window.to_dict()["fresh"]),
+        }
+        return [r.span for r in window.fresh]
+
+    # No base (a cold start): the newest train span, which names what the model will have trained on.
+    assert fresh() == [13]
+    # A base that trained through yesterday's newest train span: today's one new span; after a day
+    # missed, the two the base has not seen.
+    assert fresh(has_base=True, base_trained_through=12) == [13]
+    assert fresh(has_base=True, base_trained_through=11) == [12, 13]
+    # A base that has seen them all still trains on the newest; one of unknown history, on them all.
+    assert fresh(has_base=True, base_trained_through=14) == [13]
+    assert fresh(has_base=True, base_trained_through=None) == [10, 11, 12, 13]

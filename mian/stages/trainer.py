@@ -11,6 +11,9 @@ best epoch's weights), logged to TensorBoard, and checkpointed by BackupAndResto
 Trainer that is run again resumes from its last finished epoch. The trained weights, the feature spec
 and the hyperparameters are kept in the run directory (`load_trained_model` rebuilds the model from
 them); the SavedModel for serving is written by mian.stages.export.
+
+On a daily window a warm start trains on the window's fresh splits only (the spans its base model has
+not trained on: mian.data.ingest.window), and the exported model says through which span it trained.
 """
 
 from __future__ import annotations
@@ -32,11 +35,18 @@ from tfx_bsl.public import tfxio
 
 from mian.config.dataset_config import DatasetConfig
 from mian.config.pipeline_config import TrainingConfig
+from mian.names import FRESH_SPLIT_PREFIX
 from mian.stages.epoch_timer import EpochTimer
 from mian.stages.export import export_serving_model
 from mian.stages.model_files import rebuild_model, write_json, write_model_files
 from mian.stages.transform import DATASET_CONFIG_KEY, model_feature_spec
-from mian.stages.warm_start import WARM_START_DIR, WarmStart, newest_pushed, warm_start
+from mian.stages.warm_start import (
+    WARM_START_DIR,
+    WarmStart,
+    newest_pushed,
+    warm_start,
+    write_trained_through,
+)
 from mian_keras import FeatureSpec, HParams, build_model, compile_model
 
 # Keys of the Trainer component's custom_config, next to the Transform's.
@@ -51,6 +61,14 @@ WARM_START_FILE = "warm_start.json"
 
 # (global batch size, epochs or None for repeating) -> dataset of (features, label) batches.
 DatasetFn = Callable[[int, "int | None"], tf.data.Dataset]
+
+
+@dataclasses.dataclass(frozen=True)
+class FreshData:
+    """What a warm start trains on: the spans (YYYY-MM-DD) its base model has not seen, and their data."""
+
+    spans: tuple[str, ...]
+    data: DatasetFn
 
 
 def trainer_custom_config(
@@ -124,6 +142,22 @@ def run_fn(fn_args) -> None:
         fn_args.train_files, schema, spec.label, fn_args.data_accessor, shuffle_seed, training.shuffle_buffer
     )
     training = dataclasses.replace(training, hparams=with_click_rate(training.hparams, train_data))
+    fresh = fresh_splits(fn_args.train_files)
+    fresh_data = (
+        FreshData(
+            tuple(fresh),
+            transformed_dataset_fn(
+                [p for patterns in fresh.values() for p in patterns],
+                schema,
+                spec.label,
+                fn_args.data_accessor,
+                shuffle_seed,
+                training.shuffle_buffer,
+            ),
+        )
+        if fresh
+        else None
+    )
     vocabularies = {
         f.name: tft_output.vocabulary_by_name(f.name) for f in spec.scalar_fields() if f.is_categorical
     }
@@ -136,11 +170,28 @@ def run_fn(fn_args) -> None:
         backup_dir,
         strategy,
         warm_from=lambda built: warm_start(built, training.model, vocabularies, source),
+        fresh=fresh_data,
     )
     dataset = DatasetConfig.from_json(config[DATASET_CONFIG_KEY])
     with chief_keeps(fn_args.serving_model_dir, strategy) as serving_dir:
         export_serving_model(model, tft_output, dataset, serving_dir)
         write_model_files(os.path.join(serving_dir, WARM_START_DIR), spec, training.model, training.hparams)
+        if fresh:  # the newest fresh span is the window's newest train span, warm or cold
+            write_trained_through(os.path.join(serving_dir, WARM_START_DIR), max(fresh))
+
+
+def fresh_splits(train_files: list[str]) -> dict[str, list[str]]:
+    """The fresh splits beside the train split of Transform's output, as {span: file patterns}: none
+    unless the examples came through a daily window. `train_files` are TFX's `<uri>/Split-train/*`."""
+    fresh: dict[str, list[str]] = {}
+    for pattern in train_files:
+        uri = os.path.dirname(os.path.dirname(pattern))
+        prefix = f"Split-{FRESH_SPLIT_PREFIX}"
+        for name in sorted(tf.io.gfile.listdir(uri)):
+            name = name.rstrip("/")
+            if name.startswith(prefix):
+                fresh.setdefault(name[len(prefix) :], []).append(os.path.join(uri, name, "*"))
+    return fresh
 
 
 def tuned(hyperparameters: dict) -> dict:
@@ -198,6 +249,7 @@ def train(
     strategy: tf.distribute.Strategy | None = None,
     callbacks: tuple[keras.callbacks.Callback, ...] = (),
     warm_from: Callable[[keras.Model], WarmStart] | None = None,
+    fresh: FreshData | None = None,
 ) -> keras.Model:
     """Train `training.model` on `spec`'s inputs; returns the model with the best eval-AUC weights.
 
@@ -205,7 +257,8 @@ def train(
     (losses, metrics and training seconds) to `run_dir`. `callbacks` run after the Trainer's own
     (the benchmarks' instruments). `warm_from` is given the built model before training and starts
     it from earlier weights (mian.stages.warm_start); what it did is written to `run_dir` and, when it
-    started warm, `training.warm_start.epochs` (when set) replaces `training.epochs`.
+    started warm, `training.warm_start.epochs` (when set) replaces `training.epochs` and `fresh` (when
+    given) replaces `train_data`.
     """
     strategy = strategy or distribution_strategy()
     hparams = with_click_rate(training.hparams, train_data)
@@ -216,14 +269,19 @@ def train(
         compile_model(model, hp)
     started = warm_from(model) if warm_from else None
     epochs = training.epochs
+    trained_on: str | list[str] = "the train split"
     if started is not None:
         logging.info("Trainer: %s", started.line())
         if started.warm and training.warm_start.epochs is not None:
             epochs = training.warm_start.epochs
+        if started.warm and fresh:
+            train_data, trained_on = fresh.data, list(fresh.spans)
+            logging.info("Trainer: warm, so on the spans its base has not trained on: %s", trained_on)
     repeat = training.steps_per_epoch is not None
     with chief_keeps(run_dir, strategy) as run_dir:
         if started is not None:
-            write_json(os.path.join(run_dir, WARM_START_FILE), started.to_dict())
+            record = {**started.to_dict(), "trained_on": trained_on}
+            write_json(os.path.join(run_dir, WARM_START_FILE), record)
         history = model.fit(
             _batch_sharded(train_data(global_batch, None if repeat else 1)),
             validation_data=_batch_sharded(eval_data(global_batch, 1)),

@@ -18,6 +18,7 @@ Kubeflow. The Trainer's cache is untouched by it: unchanged training data is sti
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 
@@ -26,10 +27,13 @@ import tensorflow as tf
 import tf_keras as keras
 
 from mian.numbered_dirs import newest_numbered
-from mian.stages.model_files import SPEC_FILE, model_name_in, rebuild_model
+from mian.stages.model_files import SPEC_FILE, model_name_in, rebuild_model, write_json
 
 # Beside the pushed SavedModel (TF Serving ignores assets.extra): its model files (mian.stages.model_files).
 WARM_START_DIR = "assets.extra/warm_start"
+# Among a daily window's model files: the newest span (YYYY-MM-DD) the model has trained on, which
+# tells the next day's window what the model has not seen (mian.data.ingest.window).
+TRAINED_THROUGH_FILE = "trained_through.json"
 # A Transform vocabulary inside a SavedModel: assets/<vocabulary name>, one token a line.
 ASSETS_DIR = "assets"
 # An embedding table's variable: FeatureEmbedding names each table `table_<field>`.
@@ -72,6 +76,20 @@ def newest_pushed(serving_dir: str | None) -> str | None:
     if newest is None or not tf.io.gfile.exists(os.path.join(newest, WARM_START_DIR, SPEC_FILE)):
         return None
     return newest
+
+
+def write_trained_through(directory: str, span: str) -> None:
+    write_json(os.path.join(directory, TRAINED_THROUGH_FILE), {"span": span})
+
+
+def trained_through(source: str) -> str | None:
+    """The newest span the pushed model at `source` trained on; None when it does not say (trained on
+    a whole log, or by an earlier version of mian)."""
+    path = os.path.join(source, WARM_START_DIR, TRAINED_THROUGH_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)["span"]
 
 
 def warm_start(model: keras.Model, model_name: str, vocabularies: dict, source: str | None) -> WarmStart:

@@ -7,6 +7,13 @@ a day missing inside the window (no partition, or never ingested) is left out an
 is an Examples artifact with TFX's train, eval and test splits, its files copied from the spans'
 artifacts (a copy, not an ingestion: a daily run ingests one day), so that everything downstream reads
 it as it reads a whole log's examples.
+
+Besides, each train span that the warm start's base model (the newest pushed) has not trained on is
+a split of its own, `fresh-YYYY-MM-DD`: a warm Trainer trains on those alone, because a second pass
+over days the base has already learned overfits it (bench/results/daily.md). On a daily cadence that
+is the one span that entered the window today. With no base model they are the newest train span
+(unused by a cold start, but it names the newest span the model trains on); with a base model of
+unknown history, every train span.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import tensorflow as tf
 from mian.data.ingest.pipeline import SPAN_SPLIT, split_dir
 from mian.data.ingest.span_store import SpanRecord, newest_versions
 from mian.data.ingest.spans import span_name
+from mian.names import FRESH_SPLIT_PREFIX
 
 WINDOW_FILE = "window.json"
 
@@ -30,23 +38,53 @@ class Window:
     eval: tuple[SpanRecord, ...]
     test: SpanRecord
     missing: tuple[int, ...]
+    # The train spans a warm start trains on (the module's docstring says which).
+    fresh: tuple[SpanRecord, ...] = ()
 
     def splits(self) -> dict[str, tuple[SpanRecord, ...]]:
-        return {"train": self.train, "eval": self.eval, "test": (self.test,)}
+        """Each split's spans: train, eval, test and one fresh split a fresh span."""
+        return {
+            "train": self.train,
+            "eval": self.eval,
+            "test": (self.test,),
+            **{FRESH_SPLIT_PREFIX + span_name(r.span): (r,) for r in self.fresh},
+        }
 
     def to_dict(self) -> dict:
         """Each split's spans (YYYY-MM-DD) with their versions, and the days the window lacks."""
         return {
             **{
                 split: [{"span": span_name(r.span), "version": r.version, "uri": r.uri} for r in records]
-                for split, records in self.splits().items()
+                for split, records in (("train", self.train), ("eval", self.eval), ("test", (self.test,)))
             },
+            "fresh": [span_name(r.span) for r in self.fresh],
             "missing": [span_name(s) for s in self.missing],
         }
 
 
-def choose_window(records: list[SpanRecord], newest: int, train_spans: int, eval_spans: int) -> Window:
-    """The window that tests on span `newest`; raises when it has no eval or no train span."""
+def fresh_spans(
+    train: tuple[SpanRecord, ...], base_trained_through: int | None, has_base: bool
+) -> tuple[SpanRecord, ...]:
+    """The train spans newer than the newest span the base model trained on; never none (a base that
+    has seen them all gets the newest again), and all of them when the base's history is unknown."""
+    if not has_base:
+        return train[-1:]
+    if base_trained_through is None:
+        return train
+    return tuple(r for r in train if r.span > base_trained_through) or train[-1:]
+
+
+def choose_window(
+    records: list[SpanRecord],
+    newest: int,
+    train_spans: int,
+    eval_spans: int,
+    has_base: bool = False,
+    base_trained_through: int | None = None,
+) -> Window:
+    """The window that tests on span `newest`; raises when it has no eval or no train span. `has_base`
+    says whether a warm start has a base model, `base_trained_through` the newest span it trained on
+    (None: unknown), which decide the fresh spans."""
     versions = newest_versions(records)
     if newest not in versions:
         raise ValueError(f"span {span_name(newest)} has not been ingested")
@@ -64,7 +102,8 @@ def choose_window(records: list[SpanRecord], newest: int, train_spans: int, eval
             f"the {train_spans + eval_spans} days before it; ingested spans: {have}. Ingest the earlier "
             f"days first: mian run --backfill {span_name(train_range[0])} {span_name(newest)}"
         )
-    return Window(chosen["train"], chosen["eval"], versions[newest], missing)
+    fresh = fresh_spans(chosen["train"], base_trained_through, has_base)
+    return Window(chosen["train"], chosen["eval"], versions[newest], missing, fresh)
 
 
 def write_window(window: Window, uri: str) -> None:
