@@ -1,9 +1,10 @@
 """The pipeline: raw click logs to a blessed, pushed MIAN.
 
 ClickLogExampleGen -> StatisticsGen -> ImportSchemaGen (the curated schema) -> ExampleValidator ->
-AnomaliesGate -> [TrainingWindow ->] Transform -> [Tuner ->] Trainer -> Resolver (latest blessed model)
--> Evaluator -> Pusher. On daily partitions ClickLogExampleGen ingests one span and TrainingWindow
-assembles the rolling window of spans that Transform, the Trainer and the Evaluator read.
+AnomaliesGate -> [DriftGate -> TrainingWindow ->] Transform -> [Tuner ->] Trainer -> BaselineModel (the
+served model) -> Evaluator -> Pusher. On daily partitions ClickLogExampleGen ingests one span, the
+DriftGate compares it with the previous one, and TrainingWindow assembles the rolling window of spans
+that Transform, the Trainer and the Evaluator read.
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ import hashlib
 import os
 
 import tensorflow as tf
+import tensorflow_data_validation as tfdv
+from google.protobuf import text_format
 from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 
 from mian.components import serving_pusher
 from mian.components.anomalies_gate import AnomaliesGate
+from mian.components.baseline_model import BaselineModel, Evaluator
 from mian.components.click_log_example_gen import ClickLogExampleGen
+from mian.components.drift_gate import DriftGate
 from mian.components.training_window import TrainingWindow
-from mian.config.pipeline_config import PipelineConfig
+from mian.config.pipeline_config import GateConfig, PipelineConfig
+from mian.stages.drift import with_thresholds
 from mian.stages.eval_config import eval_config
 from mian.stages.trainer import trainer_custom_config
 from mian.stages.transform import transform_custom_config
@@ -36,27 +42,43 @@ COMPONENTS = (
     "AnomaliesGate",
     "Transform",
     "Trainer",
-    "latest_blessed_model_resolver",
+    "BaselineModel",
     "Evaluator",
     "Pusher",
 )
 # Runs before the Trainer when the config's tuning is enabled.
 TUNER = "Tuner"
-# Runs before Transform when the dataset's impressions are daily partitions.
+# Run before Transform when the dataset's impressions are daily partitions (the drift gate unless
+# `gates.drift` is off).
 WINDOW = "TrainingWindow"
+DRIFT_GATE = "DriftGate"
+# What these decide from the world when they run (the span and its files; the served version) is
+# their cache key under LocalDagRunner, set by their drivers. Kubeflow runs no custom driver: there
+# they run uncached (pipeline/kubeflow_v2_runner.py).
+RESOLVED_AT_RUN_TIME = ("ClickLogExampleGen", "BaselineModel")
 
 
-def staged_schema(schema_path: str, pipeline_root: str) -> str:
-    """A copy of the schema at a path named by its content.
+def last_span_check(config: PipelineConfig) -> str:
+    """The component that ends a span's ingestion and checks on daily partitions: what a backfill's
+    earlier days run up to."""
+    return DRIFT_GATE if config.gates.drift != "off" else "AnomaliesGate"
+
+
+def staged_schema(schema_path: str, pipeline_root: str, gates: GateConfig) -> str:
+    """A copy of the schema, with the config's drift thresholds, at a path named by its content.
 
     ImportSchemaGen's cache key is the schema's path: an edited schema at the same path would be
     served from the cache. A path that changes with the content makes an edit a new execution.
     """
-    content = tf.io.gfile.GFile(schema_path, "rb").read()
+    schema = with_thresholds(
+        tfdv.load_schema_text(schema_path), gates.drift_infinity_norm, gates.drift_jensen_shannon
+    )
+    content = text_format.MessageToString(schema).encode()
     staged = os.path.join(pipeline_root, "schema", hashlib.sha256(content).hexdigest()[:16], "schema.pbtxt")
     if not tf.io.gfile.exists(staged):
         tf.io.gfile.makedirs(os.path.dirname(staged))
-        tf.io.gfile.copy(schema_path, staged, overwrite=True)
+        with tf.io.gfile.GFile(staged, "wb") as f:
+            f.write(content)
     return staged
 
 
@@ -70,14 +92,21 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
     # The new data is validated: the whole log, or the newest span.
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.ImportSchemaGen(
-        schema_file=staged_schema(config.schema_path(), config.pipeline_root)
+        schema_file=staged_schema(config.schema_path(), config.pipeline_root, config.gates)
     )
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )
     anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"])
-    window = None
+    window = drift_gate = None
     examples = example_gen.outputs["examples"]
+    if dataset.daily and config.gates.drift != "off":  # the new span against the previous one
+        drift_gate = DriftGate(
+            statistics=statistics_gen.outputs["statistics"],
+            schema=schema_gen.outputs["schema"],
+            span_examples=examples,
+            action=config.gates.drift,
+        )
     if dataset.daily:  # the rolling window of the ingested spans, the newest testing
         window = TrainingWindow(
             span_examples=examples,
@@ -120,15 +149,13 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
         custom_config=trainer_config,
         **training_inputs,
     )
-    model_resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
-    evaluator = tfx.components.Evaluator(
+    # The served model (the last blessed one), read from the push destination: no resolver.
+    baseline = BaselineModel(push_dir=config.model_serving_dir)
+    # TFX's Evaluator, except that an absent baseline (nothing served yet) is none.
+    evaluator = Evaluator(
         examples=examples,
         model=trainer.outputs["model"],
-        baseline_model=model_resolver.outputs["model"],
+        baseline_model=baseline.outputs["model"],
         eval_config=eval_config(dataset, config.gates),
         example_splits=["test"],
     )
@@ -147,11 +174,12 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
         schema_gen,
         example_validator,
         anomalies_gate,
+        *([drift_gate] if drift_gate else []),
         *([window] if window else []),
         transform,
         *([tuner] if tuner else []),
         trainer,
-        model_resolver,
+        baseline,
         evaluator,
         pusher,
     ]
@@ -160,11 +188,16 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
         if until not in ids:
             raise ValueError(f"no component {until!r} in the pipeline: {ids}")
         components = components[: ids.index(until) + 1]
-    # No anomaly-free data, no window and no Transform: the gate fails the run before them (linked only
+    # No anomaly-free data, no window and no Transform: the gates fail the run before them (linked only
     # when they run, as a link to a node left out fails the pipeline).
     gated = window or transform
-    if gated in components:
-        gated.add_upstream_node(anomalies_gate)
+    for gate in (anomalies_gate, drift_gate):
+        if gate is not None and gate in components and gated in components:
+            gated.add_upstream_node(gate)
+    if (
+        drift_gate is not None and drift_gate in components
+    ):  # drift is measured on data that keeps to the schema
+        drift_gate.add_upstream_node(anomalies_gate)
     return components
 
 

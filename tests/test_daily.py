@@ -2,9 +2,12 @@
 
 Day 1 backfills the window's spans and starts cold; day 2 ingests its own span only and trains warm
 from day 1's pushed model; a repeated day 2 is served from the cache; a changed span is a new version;
-a backfill of the two days in a fresh pipeline writes the same examples as the daily runs.
+a backfill of the two days in a fresh pipeline writes the same examples as the daily runs; a day whose
+device column drifted stops at the drift gate, and `gates.drift: warn` lets it through.
 """
 
+import csv
+import dataclasses
 import glob
 import io
 import json
@@ -18,6 +21,7 @@ from tfx.orchestration import metadata
 
 from mian.cli.local_run import run_pipeline
 from mian.cli.main import main
+from mian.components.drift_gate import DRIFT_FILE
 from mian.config.pipeline_config import PipelineConfig
 from mian.data.ingest import accounting
 from mian.data.ingest.pipeline import SPAN_SPLIT, split_dir
@@ -26,6 +30,7 @@ from mian.data.ingest.spans import parse_span, span_name
 from mian.data.ingest.window import WINDOW_FILE
 from mian.data.synthetic import GeneratorConfig, generate
 from mian.numbered_dirs import newest_numbered, numbers_under
+from mian.pipeline.mian_pipeline import last_span_check
 from mian.stages.trainer import WARM_START_FILE
 from mian.stages.warm_start import TRAINED_THROUGH_FILE, WARM_START_DIR
 from tests.ingest_helpers import read_examples
@@ -53,7 +58,8 @@ def pipeline_config(root, name: str) -> str:
                     "seed": 0,
                     "warm_start": {"enabled": True, "epochs": 1},
                 },  # fmt: skip
-                "gates": {"auc_floor": 0.5, "max_auc_drop": 0.1},
+                # 30-odd users a day: the day's user mix moves a category's share by up to 0.22.
+                "gates": {"auc_floor": 0.5, "max_auc_drop": 0.1, "drift_infinity_norm": 0.35},
             }
         )
     )
@@ -195,4 +201,45 @@ def test_a_repeated_day_is_served_from_the_cache_and_a_changed_span_is_a_new_ver
 
 def ingested(config: PipelineConfig):
     """Run the pipeline up to the anomalies gate (a span ingested and validated); the error or None."""
-    return run_pipeline(config, out=io.StringIO(), until="AnomaliesGate")[1]
+    return run_pipeline(config, out=io.StringIO(), until=last_span_check(config))[1]
+
+
+def test_a_drifted_span_stops_at_the_drift_gate_and_warn_lets_it_through(days):
+    root, config, _ = days
+    # Every day so far passed the gate, each compared with the day before.
+    day2_gate = next(r for r in drift_records(root) if r["span"] == parse_span(DAYS[-1]))
+    assert day2_gate["compared_with"] == parse_span(DAYS[-2]) and day2_gate["drift"] == []
+    # The seventh day: the sixth's impressions a day later, every device logged as "web".
+    seventh = span_name(parse_span(DAYS[-1]) + 1)
+    source = glob.glob(str(root / "data" / "impressions" / DAYS[-1] / "*.csv"))[0]
+    with open(source) as f:
+        rows = list(csv.DictReader(f))
+    os.makedirs(root / "data" / "impressions" / seventh)
+    with open(root / "data" / "impressions" / seventh / "impressions.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**r, "timestamp": int(r["timestamp"]) + 86_400, "device": "web"} for r in rows)
+    serving = str(root / "runs" / "serving" / "daily")
+    before = numbers_under(serving)
+
+    stopped = PipelineConfig.load(config).replace(span=seventh)
+    report, error, _ = run_pipeline(stopped, out=io.StringIO())
+    assert error and error.startswith("DriftFound: 1 features drifted")
+    assert f"{seventh} against {DAYS[-1]}: feature 'device': L-infinity distance" in error
+    ran = states(root, "daily")
+    assert ran["DriftGate"] == "FAILED" and "Transform" not in ran and "Trainer" not in ran
+    assert numbers_under(serving) == before  # the served model stays
+
+    warned = stopped.replace(gates=dataclasses.replace(stopped.gates, drift="warn"))
+    out = io.StringIO()
+    report, error, _ = run_pipeline(warned, out=out, until=last_span_check(warned))
+    assert error is None and len(report.drift) == 1 and "feature 'device'" in report.drift[0]
+    assert f"drift (let through, gates.drift: warn): {report.drift[0]}" in out.getvalue()
+
+
+def drift_records(root) -> list[dict]:
+    records = []
+    for path in glob.glob(f"{root_of(root, 'daily')}/DriftGate/drift_record/*/{DRIFT_FILE}"):
+        with open(path) as f:
+            records.append(json.load(f))
+    return sorted(records, key=lambda r: r["span"])

@@ -4,6 +4,7 @@ import csv
 import json
 
 import pytest
+import tensorflow_data_validation as tfdv
 import yaml
 
 from mian.cli.main import main
@@ -79,6 +80,13 @@ def test_init_decides_ids_time_label_and_groups_by_content(tmp_path, capfd):
         assert f"'{unused}' not used" in out
     schema = (data / "schema.pbtxt").read_text()
     assert 'name: "hist_iid"' in schema and 'not_in_environment: "SERVING"' in schema
+    # The drift gate's comparators: the log's categorical columns by L-infinity, numerical ones by
+    # Jensen-Shannon; not the histories, the timestamp or the user id.
+    drafted = {f.name: f for f in tfdv.load_schema_text(str(data / "schema.pbtxt")).feature}
+    assert drafted["device"].drift_comparator.HasField("infinity_norm")
+    assert drafted["price"].drift_comparator.HasField("jensen_shannon_divergence")
+    for name in ("hist_iid", "hist_len", "timestamp", "user_id"):
+        assert not drafted[name].HasField("drift_comparator"), name
 
 
 def test_init_refuses_a_log_without_a_time_column_in_one_line(tmp_path, capfd):

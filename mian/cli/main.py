@@ -224,9 +224,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.backfill:
         # Each earlier span ingested and validated on its own (a span is an artifact of its own), then
         # the whole pipeline on the last, whose window they fill.
+        from mian.pipeline.mian_pipeline import last_span_check
+
         *earlier, config = [config.replace(span=s) for s in _days(*args.backfill)]
         for day in earlier:
-            _, error, log_path = run_pipeline(day, until="AnomaliesGate", earlier_log=earlier_log)
+            _, error, log_path = run_pipeline(day, until=last_span_check(day), earlier_log=earlier_log)
             earlier_log = None
             if error:
                 send_stderr_to(log_path)

@@ -9,11 +9,14 @@ pushed model.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 
 import tensorflow_model_analysis as tfma
 from ml_metadata.proto import metadata_store_pb2
 from tfx.orchestration import metadata
 
+from mian.components.drift_gate import DRIFT_FILE
 from mian.names import AUC, LOGLOSS
 
 _STATES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}
@@ -42,6 +45,8 @@ class RunReport:
     blessed: bool | None  # None: the Evaluator did not run
     gate_failures: list[str]
     pushed_path: str | None
+    # What the drift gate found and let through (gates.drift: warn), one line a feature.
+    drift: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def overall(self) -> dict[str, float]:
@@ -85,6 +90,7 @@ def read_report(metadata_path: str, pipeline_name: str) -> RunReport:
     evaluation = outputs.get("Evaluator", {}).get("evaluation")
     blessing = outputs.get("Evaluator", {}).get("blessing")
     pushed = outputs.get("Pusher", {}).get("pushed_model")
+    drift_record = outputs.get("DriftGate", {}).get("drift_record")
     metrics, failures = ({}, [])
     if evaluation is not None:
         metrics = _metrics(evaluation.uri)
@@ -93,7 +99,16 @@ def read_report(metadata_path: str, pipeline_name: str) -> RunReport:
     pushed_path = None
     if pushed is not None and pushed.custom_properties["pushed"].int_value:
         pushed_path = pushed.custom_properties["pushed_destination"].string_value
-    return RunReport(components, metrics, blessed, failures, pushed_path)
+    drift = _drift(drift_record.uri) if drift_record is not None else []
+    return RunReport(components, metrics, blessed, failures, pushed_path, drift)
+
+
+def _drift(uri: str) -> list[str]:
+    path = os.path.join(uri, DRIFT_FILE)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return json.load(f)["drift"]
 
 
 def _belongs_to(store, run_context, pipeline_name: str) -> bool:
@@ -173,6 +188,8 @@ def format_report(report: RunReport, slice_features: list[str]) -> str:
             hidden = len(slices) - len(shown)
             if hidden:
                 lines.append(f"  ({hidden} {feature} slices under {MIN_SLICE_SIZE} examples not shown)")
+    for line in report.drift:
+        lines.append(f"drift (let through, gates.drift: warn): {line}")
     if report.blessed is None:
         lines.append("\ngate: the Evaluator did not run")
     elif report.blessed:

@@ -14,7 +14,9 @@ The curation rules then make the schema describe what ingestion writes for any d
   `max_string_domain_size`), tolerating 1% of values outside it (a rare value the statistics missed),
   and the history buckets with every value they can take; item-side values have none, new items
   arrive every day;
-- the label is 0/1 and absent at serving time.
+- the label is 0/1 and absent at serving time;
+- the log's own columns get drift comparators (mian.stages.drift: L-infinity for categorical ones,
+  Jensen-Shannon for numerical ones), which the drift gate of a daily pipeline reads.
 The derived time context is not in the examples (the Transform graph derives it from `timestamp`), so
 the schema has no feature for it.
 """
@@ -41,6 +43,7 @@ from mian.names import (
     TIMESTAMP_FEATURE,
     USER_ID_FEATURE,
 )
+from mian.stages.drift import add_drift_comparators
 
 # The share of a closed vocabulary's values that must lie in its domain.
 MIN_DOMAIN_MASS = 0.99
@@ -119,6 +122,7 @@ def curate(schema: schema_pb2.Schema, config: DatasetConfig) -> schema_pb2.Schem
     schema.ClearField("string_domain")
     for name, values in domains.items():
         schema.string_domain.add(name=name, value=values)
+    add_drift_comparators(schema)
     return schema
 
 

@@ -13,7 +13,9 @@ A YAML (or JSON) file with these keys, all optional but `data_dir`:
                warm_start: {enabled: true, epochs: null}}
     tuning: {enabled: false, trials: 10, epochs: 3, steps_per_epoch: null, search_space: {...}}
     vocabulary: {top_k: null, frequency_threshold: 0, oov_buckets: 10}
-    gates: {auc_floor: 0.55, max_auc_drop: 0.01}
+    gates: {auc_floor: 0.55, max_auc_drop: 0.01,
+            drift: stop,          # daily partitions: stop, warn or off when a span drifted from the last
+            drift_infinity_norm: null, drift_jensen_shannon: null}   # null: the schema's thresholds
     window: {train_spans: 7, eval_spans: 1}   # daily partitions only (the dataset's impressions path
                                   # holds {YYYY}-{MM}-{DD}): one span ingested a run, a rolling window
     span: YYYY-MM-DD              # daily partitions: the span to ingest (default: the newest)
@@ -140,13 +142,31 @@ class VocabularyConfig:
             raise ValueError("vocabulary: top_k must be >= 1 when set")
 
 
+# What a span that drifted from the previous one does.
+DRIFT_ACTIONS = ("stop", "warn", "off")
+
+
 @dataclasses.dataclass(frozen=True)
 class GateConfig:
     """The Evaluator's gates on the test split's AUC: above `auc_floor`, and not below the last blessed
-    model's AUC by more than `max_auc_drop`."""
+    model's AUC by more than `max_auc_drop`. On daily partitions, the drift gate between a span and the
+    previous one (mian.stages.drift): `drift` says what a drifted span does (stop the run before
+    Transform, warn and go on, or off: not compared); `drift_infinity_norm` (categorical features) and
+    `drift_jensen_shannon` (numerical ones) replace the schema's thresholds when set."""
 
     auc_floor: float = 0.55
     max_auc_drop: float = 0.01
+    drift: str = "stop"
+    drift_infinity_norm: float | None = None
+    drift_jensen_shannon: float | None = None
+
+    def __post_init__(self):
+        if self.drift not in DRIFT_ACTIONS:
+            raise ValueError(f"gates.drift: {self.drift!r} is not one of {', '.join(DRIFT_ACTIONS)}")
+        for name in ("drift_infinity_norm", "drift_jensen_shannon"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1:
+                raise ValueError(f"gates.{name}: {value} is not a distance in [0, 1]")
 
 
 @dataclasses.dataclass(frozen=True)
