@@ -194,9 +194,8 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
     for gate in (anomalies_gate, drift_gate):
         if gate is not None and gate in components and gated in components:
             gated.add_upstream_node(gate)
-    if (
-        drift_gate is not None and drift_gate in components
-    ):  # drift is measured on data that keeps to the schema
+    # Drift is measured on data that keeps to the schema.
+    if drift_gate is not None and drift_gate in components:
         drift_gate.add_upstream_node(anomalies_gate)
     return components
 
