@@ -30,13 +30,16 @@ from mian.cli.local_run import run_pipeline  # noqa: E402
 from mian.config.pipeline_config import PipelineConfig  # noqa: E402
 from mian.data.ingest.spans import parse_span, span_name  # noqa: E402
 from mian.data.synthetic import GeneratorConfig, generate  # noqa: E402
+from mian.pipeline.mian_pipeline import last_span_check  # noqa: E402
 
 
 def timed_backfill(config: PipelineConfig, days: list[str]):
     """`mian run --backfill days[0] days[-1]` in process: (seconds, the last run's report)."""
     started = time.monotonic()
     for day in days[:-1]:
-        _, error, log = run_pipeline(config.replace(span=day), out=io.StringIO(), until="AnomaliesGate")
+        _, error, log = run_pipeline(
+            config.replace(span=day), out=io.StringIO(), until=last_span_check(config)
+        )
         if error:
             raise SystemExit(f"{day}: {error} (see {log})")
     report, error, log = run_pipeline(config.replace(span=days[-1]), out=io.StringIO())

@@ -199,8 +199,8 @@ def _train_worker(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import tempfile
 
-    from mian.cli.library_logs import output_to, send_stderr_to
-    from mian.cli.local_run import run_pipeline
+    from mian.cli.library_logs import output_to
+    from mian.cli.run_lock import ALREADY_RUNNING, RunInProgress, pipeline_lock
 
     config = _pipeline_config(args)
     changes = {}
@@ -221,6 +221,20 @@ def _run(args: argparse.Namespace) -> int:
         print(f"mian run: {missing}", file=sys.stderr)
         os.remove(earlier_log)
         return 1
+    try:
+        with pipeline_lock(config.metadata_path, config.pipeline_name):
+            return _run_locked(args, config, earlier_log)
+    except RunInProgress as running:
+        print(f"mian run: {running}", file=sys.stderr)
+        os.remove(earlier_log)
+        return ALREADY_RUNNING
+
+
+def _run_locked(args: argparse.Namespace, config, earlier_log: str | None) -> int:
+    """`mian run` once the inputs are checked and the pipeline's lock is held."""
+    from mian.cli.library_logs import send_stderr_to
+    from mian.cli.local_run import run_pipeline
+
     if args.backfill:
         # Each earlier span ingested and validated on its own (a span is an artifact of its own), then
         # the whole pipeline on the last, whose window they fill.
