@@ -8,6 +8,7 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
+from mian.cli.main import main
 from mian.components.click_log_example_gen.inputs import RESOLVED
 from mian.config.pipeline_config import PipelineConfig
 from mian.data.synthetic import GeneratorConfig, generate
@@ -65,3 +66,33 @@ def test_the_compiled_spec_runs_without_resolvers_and_decides_nothing_at_compile
     # The module file's functions are named by import path, so the image needs no uploaded module.
     text = json_format.MessageToJson(spec)
     assert "mian.pipeline.module_file.preprocessing_fn" in text and "mian.pipeline.module_file.run_fn" in text
+
+
+def test_schedule_dry_run_prints_each_targets_request_for_a_daily_recurring_run(tmp_path, capsys):
+    compiled(tmp_path, "mian_pipeline.yaml", True)
+    compiled(tmp_path, "mian_pipeline.json", True)
+    common = ["--cron", "30 5 * * *", "--pipeline-root", "gs://bucket/root", "--dry-run"]
+
+    spec = str(tmp_path / "spec" / "mian_pipeline.yaml")
+    assert main(["schedule", "--spec", spec, "--target", "kfp", *common]) == 0
+    kfp = json.loads(capsys.readouterr().out)
+    assert kfp["trigger"]["cron_schedule"]["cron"] == "0 30 5 * * *"  # KFP's cron: seconds first
+    assert (kfp["max_concurrency"], kfp["no_catchup"], kfp["mode"]) == (1, True, "ENABLE")
+    assert kfp["runtime_config"]["pipeline_root"] == "gs://bucket/root"
+    assert "ClickLogExampleGen" in kfp["pipeline_spec"]["root"]["dag"]["tasks"]
+
+    spec = str(tmp_path / "spec" / "mian_pipeline.json")
+    vertex_args = ["--target", "vertex", "--project", "proj", "--location", "europe-west4", *common]
+    assert main(["schedule", "--spec", spec, *vertex_args]) == 0
+    vertex = json.loads(capsys.readouterr().out)
+    schedule = vertex["schedule"]
+    assert vertex["parent"] == "projects/proj/locations/europe-west4"
+    assert schedule["cron"] == "TZ=UTC 30 5 * * *" and int(schedule["maxConcurrentRunCount"]) == 1
+    job = schedule["createPipelineJobRequest"]["pipelineJob"]
+    assert job["runtimeConfig"]["gcsOutputDirectory"] == "gs://bucket/root"
+    assert "ClickLogExampleGen" in job["pipelineSpec"]["root"]["dag"]["tasks"]
+
+    # A cron of the wrong shape is one line and a usage error.
+    assert main(["schedule", "--spec", spec, *vertex_args, "--cron", "0 0 6 * * *"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--cron '0 0 6 * * *': give the 5 fields" in err[0]

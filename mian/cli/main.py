@@ -503,7 +503,37 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--cases", type=int, default=14)
     explain.add_argument("--out", required=True, help="the PNG to write; the JSON goes beside it")
     explain.set_defaults(handler=_explain)
+
+    schedule = commands.add_parser(
+        "schedule",
+        help="submit the compiled pipeline as a recurring run: open-source KFP (--target kfp) or Vertex AI",
+    )
+    schedule.add_argument(
+        "--spec",
+        required=True,
+        help="pipeline/kubeflow_v2_runner.py's output: .yaml for kfp, .json for vertex",
+    )
+    schedule.add_argument("--target", required=True, choices=("kfp", "vertex"))
+    schedule.add_argument("--cron", default="0 6 * * *", help="5 fields, UTC (default: daily at 06:00)")
+    schedule.add_argument("--pipeline-root", required=True, help="where the runs write (gs://...)")
+    schedule.add_argument("--name", help="the schedule's display name (default: the pipeline's)")
+    schedule.add_argument("--host", help="kfp: the KFP API server, e.g. http://ml-pipeline-ui:80")
+    schedule.add_argument("--experiment-id", help="kfp: the experiment the runs belong to")
+    schedule.add_argument("--project", help="vertex: the Google Cloud project")
+    schedule.add_argument("--location", default="us-central1", help="vertex: the region")
+    schedule.add_argument("--dry-run", action="store_true", help="print the request instead of sending it")
+    schedule.set_defaults(handler=_schedule)
     return parser
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    from mian.cli.schedule import schedule
+
+    try:
+        return schedule(args)
+    except (OSError, ValueError) as error:
+        print(f"mian schedule: {error}", file=sys.stderr)
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:
