@@ -2,8 +2,9 @@
 
 Binds to 127.0.0.1 unless told otherwise; gRPC health checking for probes (serving.health); optional
 TLS; a maximum message size; a bounded worker pool, with RESOURCE_EXHAUSTED for requests beyond
-`max_concurrent_rpcs`; on SIGTERM or SIGINT it reports NOT_SERVING, stops taking requests, lets the
-in-flight ones finish (up to `grace_seconds`) and exits 0.
+`max_concurrent_rpcs`; optionally a sample of the scored requests logged (serving.request_log); on
+SIGTERM or SIGINT it reports NOT_SERVING, stops taking requests, lets the in-flight ones finish (up to
+`grace_seconds`) and exits 0.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_p
 from mian.serving.health import ModelHealth
 from mian.serving.inference import Inference
 from mian.serving.model_versions import ModelVersions
+from mian.serving.request_log import RequestLog
 from mian.serving.rest import RestServer
 from mian.serving.servicers import ModelService, PredictionService
 
@@ -47,6 +49,9 @@ class ServerOptions:
     poll_seconds: float = 2.0
     accept_signature_change: bool = False
     grace_seconds: float = 30.0
+    # A sample of the scored requests as PredictionLog TFRecords (serving.request_log), for `mian skew`.
+    log_requests: str | None = None
+    log_sample: float = 0.01
 
 
 class ModelServer:
@@ -74,8 +79,11 @@ class ModelServer:
                 ("grpc.max_send_message_length", message_size),
             ],
         )
+        self.request_log = (
+            RequestLog(options.log_requests, options.log_sample) if options.log_requests else None
+        )
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-            PredictionService(self.inference), self.grpc
+            PredictionService(self.inference, self.request_log), self.grpc
         )
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(self.inference), self.grpc)
         self.health = ModelHealth(self.versions)
@@ -106,6 +114,8 @@ class ModelServer:
         self.versions.stop()
         if self.inference.batcher:
             self.inference.batcher.close()
+        if self.request_log:
+            self.request_log.close()
 
 
 def serve(options: ServerOptions, out=None) -> int:

@@ -19,6 +19,7 @@ from tensorflow_serving.apis import (
 from mian.names import EXAMPLES_INPUT, PROBABILITY
 from mian.serving.inference import Inference, RequestError
 from mian.serving.model_versions import LoadedVersion
+from mian.serving.request_log import RequestLog
 from mian.serving.tensors import InvalidInput, output_protos, request_inputs
 
 
@@ -49,8 +50,9 @@ def _answering(model_spec, name: str, loaded: LoadedVersion, signature: str) -> 
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
-    def __init__(self, inference: Inference):
+    def __init__(self, inference: Inference, request_log: RequestLog | None = None):
         self.inference = inference
+        self.request_log = request_log
 
     @_aborts_on_request_errors
     def Predict(self, request, context):
@@ -62,6 +64,8 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         _answering(response.model_spec, self.inference.versions.name, loaded, signature)
         for name, proto in output_protos(outputs, list(request.output_filter)).items():
             response.outputs[name].CopyFrom(proto)
+        if self.request_log:
+            self.request_log.predict(request, response)
         return response
 
     @_aborts_on_request_errors
@@ -83,6 +87,8 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             classes = response.result.classifications.add().classes
             classes.add(label="0", score=float(1.0 - p))
             classes.add(label="1", score=float(p))
+        if self.request_log:
+            self.request_log.classify(request, response)
         return response
 
     @_aborts_on_request_errors

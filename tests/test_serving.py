@@ -17,6 +17,7 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_data_validation as tfdv
 from grpc_health.v1 import health_pb2
 from tensorflow_serving.apis import (
     classification_pb2,
@@ -26,6 +27,7 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
+from mian.cli.main import main
 from mian.data.ingest.time_context import time_context
 from mian.names import HISTORY_LENGTH_FEATURE, RAW_SIGNATURE, TIME_CONTEXT_SIGNATURE
 from mian.serving.model_versions import load_version, read_warmup_requests
@@ -514,3 +516,34 @@ def test_sigterm_during_load_drains_in_flight_requests_and_exits_zero(models):
     assert set(errors) <= {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED}
     assert started >= 8 * 200 - len(errors) > 0  # every answered request was counted
     assert server.stop() == 0
+
+
+def test_logged_requests_show_the_one_feature_production_sends_otherwise(models, tmp_path, capsys):
+    """The server logs what it scored; `mian skew` compares it with the training data's statistics and
+    names the feature a client sends otherwise (every request says gender "M"), and no other."""
+    base, _ = models
+    logs = tmp_path / "requests"
+    logged = start_server(base, "--log-requests", str(logs), "--log-sample", "1")
+    try:
+        skewed = [serialized({**e, "gender": ["M"]}) for e in raw_examples(400, seed=7)]
+        for start in range(0, len(skewed), 50):
+            logged.predictions.Predict(predict_request(skewed[start : start + 50]), timeout=30)
+    finally:
+        assert logged.stop() == 0
+    # The training data's statistics, where a pipeline's StatisticsGen keeps them.
+    training = tmp_path / "training.tfrecord"
+    with tf.io.TFRecordWriter(str(training)) as writer:
+        for e in raw_examples(3000, seed=0):
+            writer.write(serialized(e))
+    split = tmp_path / "runs" / "pipelines" / "shop" / "StatisticsGen" / "statistics" / "4" / "Split-train"
+    os.makedirs(split)
+    statistics = tfdv.generate_statistics_from_tfrecord(data_location=str(training))
+    (split / "FeatureStats.pb").write_bytes(statistics.SerializeToString())
+
+    args = ["skew", "--requests", str(logs), "--pipeline", "shop", "--output-root", str(tmp_path / "runs")]
+    assert main(args) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("400 logged examples against the training data of")
+    assert [line for line in out if "skew:" in line] == [
+        next(line for line in out if "feature 'gender': L-infinity distance" in line)
+    ]

@@ -301,6 +301,8 @@ def _serve(args: argparse.Namespace, terminal) -> int:
             workers=args.workers,
             max_concurrent_rpcs=args.max_concurrent_rpcs,
             max_message_bytes=args.max_message_mb * 1024 * 1024,
+            log_requests=args.log_requests,
+            log_sample=args.log_sample,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
             poll_seconds=args.poll_seconds,
@@ -481,6 +483,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-dir", help="where the libraries' log goes (default: logs/ beside MODEL_BASE, as mian run's)"
     )
+    serve.add_argument(
+        "--log-requests",
+        help="write a sample of the scored requests here as TF Serving's PredictionLog TFRecords",
+    )
+    serve.add_argument("--log-sample", type=float, default=0.01, help="the share of requests logged")
     serve.set_defaults(handler=_libraries_logged(_serve, _serve_log_dir))
 
     score = commands.add_parser(
@@ -504,6 +511,19 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--out", required=True, help="the PNG to write; the JSON goes beside it")
     explain.set_defaults(handler=_explain)
 
+    skew = commands.add_parser(
+        "skew",
+        help="compare the requests a server logged (mian serve --log-requests) with the training data",
+    )
+    skew.add_argument("--requests", required=True, help="the directory of logged requests")
+    skew.add_argument(
+        "--pipeline", required=True, help="the pipeline whose newest training data to compare with"
+    )
+    skew.add_argument("--output-root", default="runs", help="the pipeline's output root (default: runs)")
+    skew.add_argument("--infinity-norm", type=float, default=0.2, help="threshold for categorical features")
+    skew.add_argument("--jensen-shannon", type=float, default=0.2, help="threshold for numerical features")
+    skew.set_defaults(handler=_libraries_logged(_skew, lambda a: os.path.join(a.output_root, "logs")))
+
     schedule = commands.add_parser(
         "schedule",
         help="submit the compiled pipeline as a recurring run: open-source KFP (--target kfp) or Vertex AI",
@@ -524,6 +544,26 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument("--dry-run", action="store_true", help="print the request instead of sending it")
     schedule.set_defaults(handler=_schedule)
     return parser
+
+
+def _skew(args: argparse.Namespace, terminal) -> int:
+    from mian.config.pipeline_config import PipelineConfig
+    from mian.tools.skew import find_skew
+
+    root = PipelineConfig(
+        data_dir="", output_root=args.output_root, pipeline_name=args.pipeline
+    ).pipeline_root
+    try:
+        count, skewed = find_skew(args.requests, root, args.infinity_norm, args.jensen_shannon)
+    except FileNotFoundError as error:
+        print(f"mian skew: {error}", file=terminal.err)
+        return 2
+    print(f"{count} logged examples against the training data of {root}:", file=terminal.out)
+    for distance in skewed:
+        print(f"  skew: {distance.line()}", file=terminal.out)
+    if not skewed:
+        print("  no feature skewed beyond its threshold", file=terminal.out)
+    return 1 if skewed else 0
 
 
 def _schedule(args: argparse.Namespace) -> int:

@@ -1,4 +1,6 @@
-"""Drift between consecutive spans: a day whose distribution moved from the day before stops the run.
+"""Drift between consecutive spans, and skew between training and serving data, by TFDV's comparators.
+
+Drift: a day whose distribution moved from the day before stops the run.
 
 The schema says which features are compared and how (TFDV's `drift_comparator`): L-infinity distance
 for categorical features, Jensen-Shannon divergence for numerical ones, since TFDV's L-infinity only
@@ -7,6 +9,10 @@ the label), not what ingestion derives from the clicks (histories, their length 
 grows with the log's age and would stop every new log's first days; nor the timestamp and the user
 id, new every day by construction. A pipeline config may replace the schema's thresholds (`gates`), and TFDV's
 `validate_statistics` measures the new span's statistics against the previous span's.
+
+Skew (`mian skew`): the statistics of the requests a server scored against those of the training data,
+every feature both carry but the label, the timestamp and the user id, histories included (a client
+that builds them otherwise than ingestion does is exactly what skew is).
 """
 
 from __future__ import annotations
@@ -43,8 +49,8 @@ _MEASURES = {
 
 
 @dataclasses.dataclass(frozen=True)
-class Drift:
-    """One feature's distance from the previous span, over its threshold."""
+class FeatureDistance:
+    """One feature's distance between two datasets, over its threshold."""
 
     feature: str
     measure: str
@@ -90,13 +96,40 @@ def drift(
     statistics: statistics_pb2.DatasetFeatureStatisticsList,
     previous: statistics_pb2.DatasetFeatureStatisticsList,
     schema: schema_pb2.Schema,
-) -> list[Drift]:
+) -> list[FeatureDistance]:
     """The features whose distance from `previous` is over their schema threshold, largest first."""
     anomalies = tfdv.validate_statistics(statistics, schema, previous_statistics=previous)
+    return _over_threshold(anomalies, "drift_measurements")
+
+
+def add_skew_comparators(
+    schema: schema_pb2.Schema, served: set[str], infinity_norm: float, jensen_shannon: float
+) -> None:
+    """Give the features of `schema` that the requests carry (`served`) a skew comparator, in place."""
+    for feature in schema.feature:
+        if feature.name not in served or feature.name in (TIMESTAMP_FEATURE, USER_ID_FEATURE):
+            continue
+        if feature.type == schema_pb2.BYTES:
+            feature.skew_comparator.infinity_norm.threshold = infinity_norm
+        else:
+            feature.skew_comparator.jensen_shannon_divergence.threshold = jensen_shannon
+
+
+def skew(
+    training: statistics_pb2.DatasetFeatureStatisticsList,
+    serving: statistics_pb2.DatasetFeatureStatisticsList,
+    schema: schema_pb2.Schema,
+) -> list[FeatureDistance]:
+    """The features whose distance between training and serving is over their skew threshold."""
+    anomalies = tfdv.validate_statistics(training, schema, serving_statistics=serving)
+    return _over_threshold(anomalies, "skew_measurements")
+
+
+def _over_threshold(anomalies: anomalies_pb2.Anomalies, measurements: str) -> list[FeatureDistance]:
     found = [
-        Drift(".".join(info.path.step), _MEASURES[m.type], m.value, m.threshold)
+        FeatureDistance(".".join(info.path.step), _MEASURES[m.type], m.value, m.threshold)
         for info in anomalies.drift_skew_info
-        for m in info.drift_measurements
+        for m in getattr(info, measurements)
         if m.value > m.threshold
     ]
     return sorted(found, key=lambda d: d.distance - d.threshold, reverse=True)
