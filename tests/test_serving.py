@@ -518,7 +518,7 @@ def test_sigterm_during_load_drains_in_flight_requests_and_exits_zero(models):
     assert server.stop() == 0
 
 
-def test_logged_requests_show_the_one_feature_production_sends_otherwise(models, tmp_path, capsys):
+def test_logged_requests_show_the_one_feature_production_sends_otherwise(models, tmp_path, capfd):
     """The server logs what it scored; `mian skew` compares it with the training data's statistics and
     names the feature a client sends otherwise (every request says gender "M"), and no other."""
     base, _ = models
@@ -542,7 +542,7 @@ def test_logged_requests_show_the_one_feature_production_sends_otherwise(models,
 
     args = ["skew", "--requests", str(logs), "--pipeline", "shop", "--output-root", str(tmp_path / "runs")]
     assert main(args) == 1
-    out = capsys.readouterr().out.splitlines()
+    out = capfd.readouterr().out.splitlines()
     assert out[0].startswith("400 logged examples against the training data of")
     assert [line for line in out if "skew:" in line] == [
         next(line for line in out if "feature 'gender': L-infinity distance" in line)
