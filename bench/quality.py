@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/quality.py [--datasets movielens sequence-rich profile-rich] [--seeds 3]
         [--models lr wdl ...] [--no-ablations] [--epochs 10] [--tune TRIALS] [--out bench/results] [--smoke]
+        [--user-id-feature]
 
 Per dataset, the pipeline itself (`mian run`'s LocalDagRunner pipeline: ingestion, validation,
 Transform) makes the splits and vocabularies once; every model then trains with the Trainer's own
@@ -63,6 +64,10 @@ SYNTHETIC = {
 # difference of 0.005 is beyond the test split's noise.
 SYNTHETIC_SPLIT = {"eval_days": 4, "test_days": 4}
 SMOKE = {"users": 150, "items": 60, "days": 8, "seed": 3}
+# A dataset's with-user-id variant (issue 35): the same data, the user id a user field of every model,
+# as in the paper's Amazon sets. `--user-id-feature` adds it beside each dataset; any script taking a
+# dataset name takes DATASET+user-id.
+USER_ID_VARIANT = "+user-id"
 # Table 2's baselines, then two beyond it built from TF Recommenders' layers (DCN-V2, DLRM).
 BASELINES = ("lr", "wdl", "dcn", "deepfm", "xdeepfm", "din", "dien", "dcn_v2", "dlrm")
 SPEED_MODELS = ("din", "dien", "mian")
@@ -84,17 +89,20 @@ def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
     """Runs the pipeline once on the dataset up to Transform; returns Transform's output (transform graph dir,
     transformed examples dir) and the custom_config Transform ran with."""
     data = os.path.join(work, "data", dataset)
+    source = dataset.removesuffix(USER_ID_VARIANT)
     if not os.path.exists(config_path(data)):
-        if dataset == "movielens":
+        if source == "movielens":
             from mian.data.movielens import import_movielens
 
             import_movielens(MOVIELENS, data)
         else:
             from mian.data.synthetic import GeneratorConfig, generate
 
-            generate(data, GeneratorConfig(**(SMOKE if dataset == "smoke" else SYNTHETIC[dataset])))
-            if dataset != "smoke":
-                _set_split(data, SYNTHETIC_SPLIT)
+            generate(data, GeneratorConfig(**(SMOKE if source == "smoke" else SYNTHETIC[source])))
+            if source != "smoke":
+                _edit_dataset_config(data, lambda config: {**config, "split": SYNTHETIC_SPLIT})
+        if dataset != source:
+            _edit_dataset_config(data, _with_user_id)
     config = PipelineConfig(
         data_dir=data, pipeline_name=f"quality-{dataset}", output_root=os.path.join(work, "runs")
     )
@@ -107,12 +115,17 @@ def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
     return graph, examples, transform_custom_config(config.dataset(), config.vocabulary)
 
 
-def _set_split(data_dir: str, split: dict) -> None:
+def _edit_dataset_config(data_dir: str, edit) -> None:
     with open(config_path(data_dir)) as f:
         config = yaml.safe_load(f)
-    config["split"] = split
     with open(config_path(data_dir), "w") as f:
-        yaml.safe_dump(config, f, sort_keys=False)
+        yaml.safe_dump(edit(config), f, sort_keys=False)
+
+
+def _with_user_id(config: dict) -> dict:
+    """The dataset config with its user id column first among the user fields."""
+    user_id = config.get("user_id", "user_id")
+    return {**config, "user_columns": {user_id: "categorical", **config.get("user_columns", {})}}
 
 
 def variants(
@@ -380,8 +393,15 @@ def main(argv: list[str] | None = None) -> None:
         help="HParams overrides for every row but section 4.3's, e.g. a candidate default measured "
         "against the current one",
     )
+    parser.add_argument(
+        "--user-id-feature",
+        action="store_true",
+        help=f"beside each dataset, its variant with the user id as a feature (DATASET{USER_ID_VARIANT})",
+    )
     args = parser.parse_args(argv)
     names = ["smoke"] if args.smoke else args.datasets
+    if args.user_id_feature:
+        names = [n for name in names for n in (name, name + USER_ID_VARIANT)]
     steps = 3 if args.smoke else None
     epochs = 1 if args.smoke else args.epochs
     started = time.perf_counter()

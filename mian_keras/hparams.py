@@ -7,6 +7,7 @@ import math
 
 import tf_keras as keras
 
+from mian_keras.lazy_adam import LazyAdam
 from mian_keras.weight_averaging import AveragingAdam
 
 PRE_LN = "pre_ln"
@@ -45,6 +46,9 @@ class HParams:
     # section 4.3). Section 4.3's Adam is kept; the average only decides which weights an epoch hands
     # on (see mian_keras.weight_averaging; MovieLens, 5 seeds: diagnosis section 12).
     weight_averaging: float | None = 0.99
+    # Adam moves an embedding row only at the steps whose batch looks it up (mian_keras.lazy_adam):
+    # Keras' Adam keeps moving a row seen once for the steps that follow, ~30 learning rates in all.
+    lazy_embedding_rows: bool = False
     # Embeddings start at truncated normal 0.02 (section 4.3).
     init_stddev: float = 0.02
     # Dense and attention kernels: Glorot, not 0.02. At 0.02 every layer shrinks the signal ~10x, the
@@ -198,7 +202,7 @@ class HParams:
         return dict(kernel_initializer=self.kernel_initializer(), kernel_regularizer=self.regularizer())
 
     def optimizer(self) -> keras.optimizers.Optimizer:
-        """Adam with section 4.3's settings, keeping an average of the weights when `weight_averaging`."""
+        """Section 4.3's Adam, averaging (`weight_averaging`) and lazy (`lazy_embedding_rows`) or not."""
         adam = dict(
             learning_rate=self.learning_rate,
             beta_1=self.beta_1,
@@ -206,8 +210,8 @@ class HParams:
             epsilon=self.adam_epsilon,
         )
         if self.weight_averaging is None:
-            return keras.optimizers.Adam(**adam)
-        return AveragingAdam(momentum=self.weight_averaging, **adam)
+            return LazyAdam(lazy_rows=self.lazy_embedding_rows, **adam)
+        return AveragingAdam(momentum=self.weight_averaging, lazy_rows=self.lazy_embedding_rows, **adam)
 
 
 # The paper's ablations, by the names its Tables 3 and 4 give them.

@@ -13,15 +13,18 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras as keras
 
+from mian_keras.lazy_adam import LazyAdam
 
-class AveragingAdam(keras.optimizers.Adam):
+
+class AveragingAdam(LazyAdam):
     """Adam keeping a bias-corrected moving average of the weights (Kingma & Ba, section 7.2).
 
-    Keras' own average (`use_ema`) starts at the initial weights, which after t steps still weigh
-    momentum^t: 90% after 10 steps at 0.99, 4% after an epoch of 300. Adam's paper averages from zero
-    and divides by 1 - momentum^t, as Adam corrects its moments. That is the same as averaging with the
-    momentum momentum (1 - momentum^(t-1)) / (1 - momentum^t) at step t: 0 at the first step (the
-    average is the first iterate), then rising to `momentum`. The iterates are weighted as Keras weighs
+    It is LazyAdam (Keras' Adam unless `lazy_rows`) otherwise. Keras' own average (`use_ema`) starts
+    at the initial weights, which after t steps still weigh momentum^t: 90% after 10 steps at 0.99, 4%
+    after an epoch of 300. Adam's paper averages from zero and divides by 1 - momentum^t, as Adam
+    corrects its moments. That is the same as averaging with the momentum
+    momentum (1 - momentum^(t-1)) / (1 - momentum^t) at step t: 0 at the first step (the average is the
+    first iterate), then rising to `momentum`. The iterates are weighted as Keras weighs
     them, and the initial weights not at all.
     """
 

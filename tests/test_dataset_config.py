@@ -63,3 +63,16 @@ def test_a_bad_config_file_is_named(tmp_path):
 def test_shipped_configs_load():
     for name in ("synthetic", "movielens"):
         DatasetConfig.load(os.path.join(os.path.dirname(__file__), "..", "configs", f"{name}.yaml"))
+
+
+def test_the_user_id_as_a_user_field_is_a_model_input_and_not_an_evaluation_slice():
+    from mian.stages.eval_config import slice_features
+
+    config = DatasetConfig.from_dict(
+        {**BASE, "user_columns": {"user_id": "categorical", "gender": "categorical"}}
+    )
+    sizes = {"item_id": 100, "category": 9, "device": 4, "hour": 25, "weekday": 8, "season": 5}
+    spec = config.feature_spec({**sizes, "user_id": 5000, "gender": 3})
+    assert [f.name for f in spec.user_fields] == ["user_id", "gender"]
+    assert spec.field("user_id").vocab_size == 5000
+    assert slice_features(config) == ["hist_len_bucket", "gender", "hour"]
