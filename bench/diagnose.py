@@ -169,12 +169,13 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--work", default="runs/quality")
     parser.add_argument("--out", default="runs/diagnosis")
+    parser.add_argument("--vocabulary", type=json.loads, default={}, help="Transform's vocabulary settings")
     args = parser.parse_args(argv)
     variants = {"base": {}}
     for item in args.variant:
         name, _, overrides = item.partition("=")
         variants[name] = json.loads(overrides)
-    graph, examples, transform_config = prepare(args.dataset, os.path.abspath(args.work))
+    graph, examples, transform_config = prepare(args.dataset, os.path.abspath(args.work), args.vocabulary)
     tft_output = tft.TFTransformOutput(graph)
     spec = model_feature_spec(tft_output, transform_config)
     schema = tft_output.transformed_metadata.schema

@@ -40,7 +40,12 @@ import yaml  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from mian.config.dataset_config import config_path  # noqa: E402
-from mian.config.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig  # noqa: E402
+from mian.config.pipeline_config import (  # noqa: E402
+    PipelineConfig,
+    TrainingConfig,
+    TuningConfig,
+    VocabularyConfig,
+)
 from mian.numbered_dirs import newest_numbered  # noqa: E402
 from mian.pipeline.local_runner import run  # noqa: E402
 from mian.stages.epoch_timer import EPOCH_SECONDS  # noqa: E402
@@ -85,9 +90,10 @@ def ablation_row(ablation: str) -> str:
 TABLE4_VARIANTS = ("mian", *(ablation_row(n) for n, change in ABLATIONS.items() if "transformer" in change))
 
 
-def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
+def prepare(dataset: str, work: str, vocabulary: dict | None = None) -> tuple[str, str, dict]:
     """Runs the pipeline once on the dataset up to Transform; returns Transform's output (transform graph dir,
-    transformed examples dir) and the custom_config Transform ran with."""
+    transformed examples dir) and the custom_config Transform ran with. `vocabulary` (VocabularyConfig's
+    fields) changes Transform's vocabularies, in a pipeline of its own."""
     data = os.path.join(work, "data", dataset)
     source = dataset.removesuffix(USER_ID_VARIANT)
     if not os.path.exists(config_path(data)):
@@ -103,8 +109,13 @@ def prepare(dataset: str, work: str) -> tuple[str, str, dict]:
                 _edit_dataset_config(data, lambda config: {**config, "split": SYNTHETIC_SPLIT})
         if dataset != source:
             _edit_dataset_config(data, _with_user_id)
+    vocabulary = vocabulary or {}
+    suffix = "".join(f"-{key}-{value}" for key, value in sorted(vocabulary.items()))
     config = PipelineConfig(
-        data_dir=data, pipeline_name=f"quality-{dataset}", output_root=os.path.join(work, "runs")
+        data_dir=data,
+        pipeline_name=f"quality-{dataset}{suffix}",
+        output_root=os.path.join(work, "runs"),
+        vocabulary=VocabularyConfig(**vocabulary),
     )
     run(config, until="Transform")  # the models are trained here, not by the pipeline's Trainer
     root = os.path.join(config.pipeline_root, "Transform")
@@ -394,6 +405,13 @@ def main(argv: list[str] | None = None) -> None:
         "against the current one",
     )
     parser.add_argument(
+        "--vocabulary",
+        type=json.loads,
+        default={},
+        metavar="JSON",
+        help="Transform's vocabulary settings, e.g. '{\"user_id_frequency_threshold\": 5}'",
+    )
+    parser.add_argument(
         "--user-id-feature",
         action="store_true",
         help=f"beside each dataset, its variant with the user id as a feature (DATASET{USER_ID_VARIANT})",
@@ -408,7 +426,7 @@ def main(argv: list[str] | None = None) -> None:
     command = "python bench/quality.py " + shlex.join(argv or sys.argv[1:])
     rows, resumed = [], 0
     for dataset in names:
-        graph, examples, transform_config = prepare(dataset, os.path.abspath(args.work))
+        graph, examples, transform_config = prepare(dataset, os.path.abspath(args.work), args.vocabulary)
         tft_output = tft.TFTransformOutput(graph)
         spec = model_feature_spec(tft_output, transform_config)
         schema = tft_output.transformed_metadata.schema

@@ -49,6 +49,8 @@ class HParams:
     # Adam moves an embedding row only at the steps whose batch looks it up (mian_keras.lazy_adam):
     # Keras' Adam keeps moving a row seen once for the steps that follow, ~30 learning rates in all.
     lazy_embedding_rows: bool = False
+    # With lazy_embedding_rows: the embedding rows' learning rate, as a share of `learning_rate`.
+    embedding_learning_rate_scale: float = 1.0
     # Embeddings start at truncated normal 0.02 (section 4.3).
     init_stddev: float = 0.02
     # Dense and attention kernels: Glorot, not 0.02. At 0.02 every layer shrinks the signal ~10x, the
@@ -208,6 +210,7 @@ class HParams:
             beta_1=self.beta_1,
             beta_2=self.beta_2,
             epsilon=self.adam_epsilon,
+            row_learning_rate_scale=self.embedding_learning_rate_scale,
         )
         if self.weight_averaging is None:
             return LazyAdam(lazy_rows=self.lazy_embedding_rows, **adam)

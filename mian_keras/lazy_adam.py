@@ -15,6 +15,7 @@ With `lazy_rows`, a sparse gradient updates the moments and the weights of the r
 no other row: the rule for the touched rows is Adam's, moments and bias correction included (the
 correction uses the global step, as Keras' does); untouched rows keep their moments and weights until
 a batch looks them up again. Dense gradients (every other weight) follow Keras' Adam unchanged.
+`row_learning_rate_scale` multiplies the learning rate of those lazy row updates alone.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ import tf_keras as keras
 class LazyAdam(keras.optimizers.Adam):
     """Keras' Adam, except that a sparse gradient moves only its own rows when `lazy_rows`."""
 
-    def __init__(self, lazy_rows: bool = True, **kwargs):
+    def __init__(self, lazy_rows: bool = True, row_learning_rate_scale: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         self.lazy_rows = lazy_rows
+        self.row_learning_rate_scale = row_learning_rate_scale
 
     def update_step(self, gradient, variable):
         if not (self.lazy_rows and isinstance(gradient, tf.IndexedSlices)):
@@ -41,7 +43,11 @@ class LazyAdam(keras.optimizers.Adam):
         dtype = variable.dtype
         step = tf.cast(self.iterations + 1, dtype)
         beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
-        alpha = tf.cast(self.learning_rate, dtype) * tf.sqrt(1 - beta_2**step) / (1 - beta_1**step)
+        alpha = (
+            tf.cast(self.learning_rate * self.row_learning_rate_scale, dtype)
+            * tf.sqrt(1 - beta_2**step)
+            / (1 - beta_1**step)
+        )
         epsilon = self.epsilon * tf.sqrt(1 - beta_2**step) if self.adaptive_epsilon else self.epsilon
         key = self._index_dict[self._var_key(variable)]
         m, v = self._momentums[key], self._velocities[key]
@@ -52,4 +58,8 @@ class LazyAdam(keras.optimizers.Adam):
         variable.scatter_sub(tf.IndexedSlices(alpha * m_rows / (tf.sqrt(v_rows) + epsilon), rows))
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "lazy_rows": self.lazy_rows}
+        return {
+            **super().get_config(),
+            "lazy_rows": self.lazy_rows,
+            "row_learning_rate_scale": self.row_learning_rate_scale,
+        }

@@ -69,7 +69,13 @@ def serialized(raw: dict) -> bytes:
 
 
 def run_transform(
-    train: list[dict], serving: list[dict], temp: str, oov_buckets: int = 3, dense_scalars: bool = False
+    train: list[dict],
+    serving: list[dict],
+    temp: str,
+    oov_buckets: int = 3,
+    dense_scalars: bool = False,
+    config: DatasetConfig | None = None,
+    vocabulary: VocabularyConfig | None = None,
 ):
     """Analyze `train`, transform both lists; returns (train out, serving out, TFTransformOutput,
     the Transform's custom_config).
@@ -77,7 +83,7 @@ def run_transform(
     The curated schema declares every feature variable-length (sparse); with `dense_scalars`, the
     one-value features get `shape { dim { size: 1 } }` instead, as TFDV's schema inference writes them.
     """
-    config = synthetic_config()
+    config = config or synthetic_config()
     schema = io_utils.parse_pbtxt_file(
         os.path.join(SCHEMA_ROOT, config.name, SCHEMA_FILE), schema_pb2.Schema()
     )
@@ -86,7 +92,7 @@ def run_transform(
             if feature.value_count.max == 1:
                 feature.ClearField("value_count")
                 feature.shape.dim.add().size = 1
-    custom_config = transform_custom_config(config, VocabularyConfig(oov_buckets=oov_buckets))
+    custom_config = transform_custom_config(config, vocabulary or VocabularyConfig(oov_buckets=oov_buckets))
     metadata = dataset_metadata.DatasetMetadata(schema)
     with tft_beam.Context(temp_dir=temp, force_tf_compat_v1=False):
         (train_out, _), transform_fn = (train, metadata) | tft_beam.AnalyzeAndTransformDataset(

@@ -1,11 +1,14 @@
 """The preprocessing_fn under TF Transform's Beam implementation, on hand-made raw examples."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from mian.config.pipeline_config import VocabularyConfig
 from mian.stages.transform import model_feature_spec
-from tests.model_helpers import raw_example, run_transform
+from tests.model_helpers import raw_example, run_transform, synthetic_config
 
 T = 30
 
@@ -88,3 +91,27 @@ def test_outputs_are_the_feature_spec_inputs_and_the_label(transformed):
     feature_spec = tft_output.transformed_feature_spec()
     assert feature_spec["hist_item_id"].shape == [T] and feature_spec["item_id"].shape == []
     assert feature_spec["item_id"].dtype == tf.int64 and feature_spec["price"].dtype == tf.float32
+
+
+def test_users_seen_less_often_than_the_threshold_share_the_ids_of_unseen_users(tmp_path):
+    """The user id as a model input with `user_id_frequency_threshold` 2: u1 (3 examples) keeps its
+    own id, u2 (1 example) hashes into the out-of-vocabulary ids that a user new at serving gets."""
+    config = dataclasses.replace(
+        synthetic_config(), user_columns={"user_id": "categorical", **synthetic_config().user_columns}
+    )
+    train = [
+        {**raw_example("i1", category, 1.0), "user_id": [user]}
+        for user, category in (("u1", "c1"), ("u1", "c1"), ("u1", "c1"), ("u2", "c2"))
+    ]
+    serving = [{**raw_example("i1", "c1", 1.0), "user_id": ["u-new"]}]
+    vocabulary = VocabularyConfig(oov_buckets=3, user_id_frequency_threshold=2)
+    out, (served,), tft_output, custom_config = run_transform(
+        train, serving, str(tmp_path), config=config, vocabulary=vocabulary
+    )
+    assert tft_output.vocabulary_by_name("user_id") == [b"u1"]
+    size = model_feature_spec(tft_output, custom_config).field("user_id").vocab_size
+    assert size == 1 + 1 + 3
+    assert int(out[0]["user_id"]) == 1
+    assert 2 <= int(out[3]["user_id"]) < size and 2 <= int(served["user_id"]) < size
+    # The threshold is the user id's alone: c2, seen once, keeps its own id.
+    assert tft_output.vocabulary_by_name("category") == [b"c1", b"c2"]

@@ -12,7 +12,7 @@ A YAML (or JSON) file with these keys, all optional but `data_dir`:
     training: {model: mian, hparams: {...}, epochs: 10, batch_size: 256, patience: 2, steps_per_epoch: null,
                warm_start: {enabled: true, epochs: null}}
     tuning: {enabled: false, trials: 10, epochs: 3, steps_per_epoch: null, search_space: {...}}
-    vocabulary: {top_k: null, frequency_threshold: 0, oov_buckets: 10}
+    vocabulary: {top_k: null, frequency_threshold: 0, oov_buckets: 10, user_id_frequency_threshold: 0}
     gates: {auc_floor: 0.55, max_auc_drop: 0.01,
             drift: stop,          # daily partitions: stop, warn or off when a span drifted from the last
             drift_infinity_norm: null, drift_jensen_shannon: null}   # null: the schema's thresholds
@@ -129,11 +129,17 @@ class TuningConfig:
 @dataclasses.dataclass(frozen=True)
 class VocabularyConfig:
     """Transform's vocabularies: keep the `top_k` most frequent values (all when None) seen at least
-    `frequency_threshold` times in the train split; unseen values hash into `oov_buckets` extra ids."""
+    `frequency_threshold` times in the train split; unseen values hash into `oov_buckets` extra ids.
+
+    `user_id_frequency_threshold` applies to the user id when the dataset makes it a user field: a user
+    with fewer train examples has no row of their own and shares the hashed ids with the users first
+    seen after training, so those ids are trained on users like them (issue 35).
+    """
 
     top_k: int | None = None
     frequency_threshold: int = 0
     oov_buckets: int = 10
+    user_id_frequency_threshold: int = 0
 
     def __post_init__(self):
         if self.oov_buckets < 1:

@@ -52,7 +52,7 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict:
         history = config.history_feature(column) if column in config.history_columns else None
         sources = [inputs[column]] + ([inputs[history]] if history else [])
         if kind == CATEGORICAL:
-            encode = _vocabulary_encoder(sources, column, vocabulary)
+            encode = _vocabulary_encoder(sources, column, vocabulary, vocabulary.frequency_threshold)
         else:
             encode = _z_score_encoder(sources)
         outputs[column] = encode(_scalar(inputs[column]))
@@ -61,8 +61,11 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict:
     for columns in (config.user_columns, config.context_fields):
         for column, kind in columns.items():
             sources = [inputs[column]]
+            threshold = vocabulary.frequency_threshold
+            if column == config.user_id:
+                threshold = max(threshold, vocabulary.user_id_frequency_threshold)
             encode = (
-                _vocabulary_encoder(sources, column, vocabulary)
+                _vocabulary_encoder(sources, column, vocabulary, threshold)
                 if kind == CATEGORICAL
                 else _z_score_encoder(sources)
             )
@@ -93,8 +96,11 @@ def _scalar(feature: tf.SparseTensor) -> tf.Tensor:
     return dense[:, 0]
 
 
-def _vocabulary_encoder(sources: list[tf.SparseTensor], name: str, vocabulary: VocabularyConfig):
-    """Computes one vocabulary over all `sources`' values and returns the function that applies it.
+def _vocabulary_encoder(
+    sources: list[tf.SparseTensor], name: str, vocabulary: VocabularyConfig, frequency_threshold: int
+):
+    """Computes one vocabulary over all `sources`' values (those seen at least `frequency_threshold`
+    times) and returns the function that applies it.
 
     Ids: 1..V for the vocabulary, V+1..V+oov_buckets for other values (a missing value included).
     """
@@ -104,7 +110,7 @@ def _vocabulary_encoder(sources: list[tf.SparseTensor], name: str, vocabulary: V
         values,
         top_k=vocabulary.top_k,
         # TFT warns that a threshold of 0 or 1 is a no-op and asks for None instead.
-        frequency_threshold=vocabulary.frequency_threshold if vocabulary.frequency_threshold > 1 else None,
+        frequency_threshold=frequency_threshold if frequency_threshold > 1 else None,
         vocab_filename=name,
     )
 
