@@ -210,11 +210,18 @@ class HParams:
             beta_1=self.beta_1,
             beta_2=self.beta_2,
             epsilon=self.adam_epsilon,
-            row_learning_rate_scale=self.embedding_learning_rate_scale,
         )
-        if self.weight_averaging is None:
-            return LazyAdam(lazy_rows=self.lazy_embedding_rows, **adam)
-        return AveragingAdam(momentum=self.weight_averaging, lazy_rows=self.lazy_embedding_rows, **adam)
+        scale = self.embedding_learning_rate_scale
+        if self.weight_averaging is not None:
+            return AveragingAdam(
+                momentum=self.weight_averaging,
+                lazy_rows=self.lazy_embedding_rows,
+                row_learning_rate_scale=scale,
+                **adam,
+            )
+        if self.lazy_embedding_rows:
+            return LazyAdam(lazy_rows=True, row_learning_rate_scale=scale, **adam)
+        return keras.optimizers.Adam(**adam)
 
 
 # The paper's ablations, by the names its Tables 3 and 4 give them.
