@@ -138,6 +138,8 @@ class HParams:
         for name in ("dropout", "transformer_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.embedding_learning_rate_scale != 1.0 and not self.lazy_embedding_rows:
+            raise ValueError("embedding_learning_rate_scale applies to lazy rows: set lazy_embedding_rows")
         object.__setattr__(self, "mlp_units", tuple(self.mlp_units))
         object.__setattr__(self, "cin_layer_sizes", tuple(self.cin_layer_sizes))
         object.__setattr__(self, "attention_units", tuple(self.attention_units))

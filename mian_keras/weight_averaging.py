@@ -19,17 +19,20 @@ from mian_keras.lazy_adam import LazyAdam
 class AveragingAdam(LazyAdam):
     """Adam keeping a bias-corrected moving average of the weights (Kingma & Ba, section 7.2).
 
-    It is LazyAdam (Keras' Adam unless `lazy_rows`) otherwise. Keras' own average (`use_ema`) starts
-    at the initial weights, which after t steps still weigh momentum^t: 90% after 10 steps at 0.99, 4%
-    after an epoch of 300. Adam's paper averages from zero and divides by 1 - momentum^t, as Adam
-    corrects its moments. That is the same as averaging with the momentum
-    momentum (1 - momentum^(t-1)) / (1 - momentum^t) at step t: 0 at the first step (the average is the
-    first iterate), then rising to `momentum`. The iterates are weighted as Keras weighs
+    It is LazyAdam otherwise (Keras' Adam unless `lazy_rows`, off by default).
+
+    Keras' own average (`use_ema`) starts at the initial weights, which after t steps still weigh
+    momentum^t: 90% after 10 steps at 0.99, 4% after an epoch of 300. Adam's paper averages from zero
+    and divides by 1 - momentum^t, as Adam corrects its moments. That is the same as averaging with the
+    momentum momentum (1 - momentum^(t-1)) / (1 - momentum^t) at step t: 0 at the first step (the
+    average is the first iterate), then rising to `momentum`. The iterates are weighted as Keras weighs
     them, and the initial weights not at all.
     """
 
-    def __init__(self, momentum: float = 0.99, **kwargs):
-        super().__init__(use_ema=True, ema_momentum=momentum, **kwargs)
+    def __init__(self, momentum: float = 0.99, lazy_rows: bool = False, **kwargs):
+        # Not lazy unless asked: built directly, or from a config saved before LazyAdam, it is the
+        # averaging Adam it always was.
+        super().__init__(lazy_rows=lazy_rows, use_ema=True, ema_momentum=momentum, **kwargs)
 
     def _step_momentum(self) -> tf.Tensor:
         # The update of step t (1-based) runs while `iterations` is still t - 1.

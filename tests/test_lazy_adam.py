@@ -3,6 +3,7 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import numpy as np
+import pytest
 import tensorflow as tf
 import tf_keras as keras
 
@@ -59,3 +60,10 @@ def test_hparams_choose_it_with_and_without_weight_averaging():
     plain = HParams(lazy_embedding_rows=True, weight_averaging=None).optimizer()
     assert isinstance(plain, LazyAdam) and not isinstance(plain, AveragingAdam) and plain.lazy_rows
     assert not HParams(lazy_embedding_rows=False).optimizer().lazy_rows
+    # Built directly, or from a config saved before the switch, the averaging Adam is not lazy.
+    assert not AveragingAdam(momentum=0.9).lazy_rows
+    config = averaging.get_config()
+    del config["lazy_rows"]
+    assert not AveragingAdam.from_config(config).lazy_rows
+    with pytest.raises(ValueError, match="lazy_embedding_rows"):
+        HParams(embedding_learning_rate_scale=0.1)
