@@ -7,6 +7,7 @@ import pytest
 import tensorflow_data_validation as tfdv
 import yaml
 
+from mian.cli.dataset_init import SAMPLE_ROWS
 from mian.cli.main import main
 from mian.data.synthetic import GeneratorConfig, generate
 
@@ -110,18 +111,19 @@ def test_init_refuses_a_label_that_is_not_0_or_1(tmp_path, capfd):
     assert "impressions.jsonl" in line and "'click' must hold 0/1" in line and "5" in line
 
 
-def time_ordered_log_with_late_values(directory, users=2400, days=20):
-    """`own_logs` as a time-ordered export of at least 60,000 impressions with a `weekday` column of its
-    own (w0..w6), whose later days bring what the first rows lack: a new device and new items."""
+def time_ordered_log_with_late_values(directory, users=1200, days=20):
+    """`own_logs` as a time-ordered export of at least 30,000 impressions with a `weekday` column of its
+    own (w0..w6), whose rows after the first SAMPLE_ROWS bring what those lack: a new device and new
+    items."""
     data = own_logs(directory, users=users, days=days)
     path = data / "impressions.jsonl"
     rows = sorted((json.loads(line) for line in path.read_text().splitlines()), key=lambda r: r["ts"])
-    assert len(rows) >= 60_000
+    assert len(rows) >= 30_000
     for n, row in enumerate(rows):
         row["weekday"] = f"w{(row['ts'] // 86_400 + 4) % 7}"
-        if n >= 30_000 and n % 4 == 0:
+        if n >= SAMPLE_ROWS and n % 4 == 0:
             row["device"] = "tablet"
-        if n >= 30_000 and n % 5 == 0:
+        if n >= SAMPLE_ROWS and n % 5 == 0:
             row["iid"] = f"late{n % 40}"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     items = _read(data / "items.csv")
@@ -133,7 +135,7 @@ def time_ordered_log_with_late_values(directory, users=2400, days=20):
 @pytest.mark.e2e
 def test_mian_run_pushes_a_model_on_what_init_proposed_from_the_whole_log(tmp_path, capfd):
     data = time_ordered_log_with_late_values(tmp_path / "mine")
-    head = [json.loads(line) for line in (data / "impressions.jsonl").read_text().splitlines()[:20_000]]
+    head = [json.loads(line) for line in (data / "impressions.jsonl").read_text().splitlines()[:SAMPLE_ROWS]]
     assert "tablet" not in {r["device"] for r in head} and not any(r["iid"].startswith("late") for r in head)
 
     assert main(["init", "--data", str(data), "--name", "mine"]) == 0
@@ -143,7 +145,7 @@ def test_mian_run_pushes_a_model_on_what_init_proposed_from_the_whole_log(tmp_pa
     assert config["derived_context"] == ["hour", "season"]
     coverage = next(line for line in capfd.readouterr().out.splitlines() if "schema statistics" in line)
     rows = int(coverage.split(" impression rows")[0].rsplit(" ", 1)[1])
-    assert rows >= 60_000 and "every row of the log" in coverage
+    assert rows >= 30_000 and "every row of the log" in coverage
     assert 'value: "tablet"' in (data / "schema.pbtxt").read_text()
 
     runs = tmp_path / "runs"
