@@ -41,4 +41,13 @@ FRESH_SPLIT_PREFIX = "fresh-"
 
 # Metrics, as the Trainer, TFMA and the reports name them.
 AUC = "auc"
+GAUC = "gauc"
 LOGLOSS = "logloss"
+# Keras' name for the AUC on the validation (eval) split: what early stopping and tuning maximize.
+EVAL_AUC = f"val_{AUC}"
+
+# An Examples artifact's custom property: {split: examples}, as JSON (ingestion and the window count them).
+SPLIT_EXAMPLES_PROPERTY = "split_examples"
+# The logger of the lines a person watches while a run goes (an epoch ended, a span ingested): `mian run`
+# prints them on the terminal beside the components' states; elsewhere they are log lines like others.
+PROGRESS_LOGGER = "mian.progress"

@@ -25,6 +25,7 @@ from mian.components.baseline_model import BaselineModel, Evaluator
 from mian.components.click_log_example_gen import ClickLogExampleGen
 from mian.components.drift_gate import DriftGate
 from mian.components.training_window import TrainingWindow
+from mian.components.transform import Transform
 from mian.config.pipeline_config import GateConfig, PipelineConfig
 from mian.stages.drift import with_thresholds
 from mian.stages.eval_config import eval_config
@@ -116,7 +117,7 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
         )
         examples = window.outputs["examples"]
     transform_config = transform_custom_config(dataset, config.vocabulary)
-    transform = tfx.components.Transform(
+    transform = Transform(
         examples=examples,
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=f"{MODULE}.preprocessing_fn",

@@ -2,6 +2,10 @@
 
 import csv
 import json
+import os
+import re
+import subprocess
+import sys
 
 import pytest
 import tensorflow_data_validation as tfdv
@@ -10,6 +14,7 @@ import yaml
 from mian.cli.dataset_init import SAMPLE_ROWS
 from mian.cli.main import main
 from mian.data.synthetic import GeneratorConfig, generate
+from mian.pipeline.mian_pipeline import COMPONENTS, DRIFT_GATE, TUNER, WINDOW
 
 RENAMED = {"user_id": "uid", "item_id": "iid", "timestamp": "ts", "clicked": "click"}
 
@@ -148,8 +153,41 @@ def test_mian_run_pushes_a_model_on_what_init_proposed_from_the_whole_log(tmp_pa
     assert rows >= 30_000 and "every row of the log" in coverage
     assert 'value: "tablet"' in (data / "schema.pbtxt").read_text()
 
+    # A fresh interpreter, as a user runs it: TensorFlow's start-up lines come once per process.
     runs = tmp_path / "runs"
-    code = main(["run", "--data", str(data), "--output-root", str(runs), "--pipeline-name", "mine",
-                 "--model", "lr", "--epochs", "3", "--hparams", '{"learning_rate": 0.02}'])  # fmt: skip
-    assert code == 0
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    ran = subprocess.run(
+        [sys.executable, "-m", "mian.cli.main", "run", "--data", str(data), "--output-root", str(runs),
+         "--pipeline-name", "mine", "--model", "lr", "--epochs", "3", "--hparams", '{"learning_rate": 0.02}'],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stdout[-3000:]
     assert list((runs / "serving" / "mine").iterdir())
+    assert_only_mians_lines(ran.stdout, ran.stderr)
+    # The phases say what they did as they go: the books of ingestion, what Transform read, each epoch.
+    assert re.search(r"^    ClickLogExampleGen: impressions: \d+ read, rejected: none$", ran.stdout, re.M)
+    assert re.search(
+        r"^    Transform: analyzing train \([\d,]+ examples\); transforming train \(", ran.stdout, re.M
+    )
+    epochs = re.findall(
+        r"^    Trainer: epoch (\d)/3 in [\d.]+ s, loss [\d.]+, eval AUC ([\d.]+)$", ran.stdout, re.M
+    )
+    assert [int(n) for n, _ in epochs] == list(range(1, len(epochs) + 1)) and epochs
+
+
+def assert_only_mians_lines(stdout: str, stderr: str) -> None:
+    """`mian run`'s terminal: its own lines (the run's header, the components as they start and end with
+    their progress lines, the summary table and metrics, the gate and the push), nothing the libraries
+    print (those go to the log file the header names)."""
+    assert stderr == ""
+    starts = ("mian run: ", "  library logs: ", "component ", "test split:", "gate: ", "pushed: ", "total: ")
+    components = (*COMPONENTS, TUNER, WINDOW, DRIFT_GATE)
+    for line in stdout.splitlines():
+        if not line or line.startswith(starts):
+            continue
+        if line.startswith("    "):  # a component's progress line
+            assert line.strip().split(":")[0] in components, line
+        elif line.startswith("  "):  # a component starting or ending, or a slice's metrics
+            assert line.split()[0] in components or " AUC " in line or "slices under" in line, line
+        else:  # the summary table
+            assert line.split()[0] in components, line

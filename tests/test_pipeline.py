@@ -30,6 +30,7 @@ from mian.data.synthetic import generate_if_requested
 from mian.names import (
     ATTENTION_SIGNATURE,
     EXAMPLES_INPUT,
+    GAUC,
     HISTORY_LENGTH_FEATURE,
     PROBABILITY,
     RAW_SIGNATURE,
@@ -116,6 +117,8 @@ def test_every_component_runs_and_mian_is_blessed_and_pushed(first_run):
     assert states(report) == {name: "COMPLETE" for name in (*COMPONENTS, TUNER)}
     assert report.blessed is True
     assert report.overall["auc"] > config.gates.auc_floor
+    # Within users too, MIAN ranks clicks above non-clicks (GAUC: tests/test_gauc.py).
+    assert 0.5 < report.overall[GAUC] < 1
     assert report.overall["example_count"] > 0
     # Slices: history buckets, the first user field and the hour of day, each with its own metrics.
     sliced = {key[0][0] for key in report.metrics if key}

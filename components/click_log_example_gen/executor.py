@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
-from absl import logging
 from tfx import types
 from tfx.components.util import examples_utils
 from tfx.dsl.components.base import base_beam_executor
@@ -19,6 +20,7 @@ from mian.data.ingest.passes import ingest_in_passes
 from mian.data.ingest.pipeline import output_splits
 from mian.data.ingest.span_store import write_span_record
 from mian.data.ingest.spans import span_name
+from mian.names import PROGRESS_LOGGER, SPLIT_EXAMPLES_PROPERTY
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
@@ -40,6 +42,12 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             else None
         )
 
+        progress = logging.getLogger(PROGRESS_LOGGER)
+        progress.info(
+            "ClickLogExampleGen: reading %s%s",
+            exec_properties["input_base"],
+            f", span {span_name(span.span)}" if span is not None else "",
+        )
         ingest_in_passes(
             self._make_beam_pipeline,
             config,
@@ -52,12 +60,18 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         examples_utils.set_payload_format(examples, example_gen_pb2.PayloadFormat.FORMAT_TF_EXAMPLE)
 
         stats = accounting.load_stats(rejected.uri)
+        examples.set_string_custom_property(
+            SPLIT_EXAMPLES_PROPERTY, json.dumps(accounting.examples_by_split(stats))
+        )
         for key, value in stats.items():
             rejected.set_int_custom_property(key.replace(".", "_"), value)
-        logging.info("ClickLogExampleGen:\n%s", accounting.summary(stats))
+        for line in accounting.summary(stats).splitlines():
+            progress.info("ClickLogExampleGen: %s", line)
         accounting.check(stats, config, rejected.uri)
         if span is not None:
             version, fingerprint = exec_properties["version"], exec_properties["input_fingerprint"]
             stamp(examples.mlmd_artifact, span.span, version)  # as the driver did, where none ran
             # Last: a span artifact without its record did not finish (mian.data.ingest.span_store).
-            write_span_record(examples.uri, span.span, version, fingerprint)
+            write_span_record(
+                examples.uri, span.span, version, fingerprint, accounting.examples_written(stats)
+            )

@@ -14,6 +14,7 @@ from tfx.types import artifact_utils
 from mian.data.ingest.span_store import span_records
 from mian.data.ingest.spans import parse_span
 from mian.data.ingest.window import choose_window, write_window
+from mian.names import SPLIT_EXAMPLES_PROPERTY
 from mian.stages.warm_start import newest_pushed, trained_through
 
 
@@ -44,3 +45,6 @@ class Executor(base_executor.BaseExecutor):
         window.split_names = artifact_utils.encode_split_names(list(chosen.splits()))
         window.span = span.span
         window.set_string_custom_property("window", json.dumps(chosen.to_dict()))
+        counts = chosen.split_examples()
+        if counts is not None:
+            window.set_string_custom_property(SPLIT_EXAMPLES_PROPERTY, json.dumps(counts))

@@ -7,6 +7,7 @@ finishes, with its seconds. At the end comes the report read from ML Metadata (m
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -17,6 +18,7 @@ import time
 from mian.cli.library_logs import new_log_file, output_to
 from mian.config.pipeline_config import PipelineConfig
 from mian.data.synthetic import generate_if_requested
+from mian.names import PROGRESS_LOGGER
 
 
 class _Progress(threading.Thread):
@@ -66,6 +68,21 @@ class _Progress(threading.Thread):
             self.terminal.flush()
 
 
+@contextlib.contextmanager
+def _progress_lines_to(terminal):
+    """The components' progress lines (mian.names.PROGRESS_LOGGER) on the terminal too, indented under
+    the component that writes them; they stay in the log as well."""
+    handler = logging.StreamHandler(terminal)
+    handler.setFormatter(logging.Formatter("    %(message)s"))
+    logger = logging.getLogger(PROGRESS_LOGGER)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
 def run_pipeline(
     config: PipelineConfig, out=sys.stdout, earlier_log: str | None = None, until: str | None = None
 ):
@@ -94,7 +111,8 @@ def run_pipeline(
         progress = _Progress(config, terminal)
         progress.start()
         try:
-            run(config, until)
+            with _progress_lines_to(terminal):
+                run(config, until)
         except Exception as failure:  # the run stops; the report says where and why
             logging.exception("the pipeline failed")
             error = f"{type(failure).__name__}: {failure}"

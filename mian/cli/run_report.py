@@ -17,10 +17,10 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx.orchestration import metadata
 
 from mian.components.drift_gate import DRIFT_FILE
-from mian.names import AUC, LOGLOSS
+from mian.names import AUC, GAUC, LOGLOSS
 
 _STATES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}
-_REPORTED = ("example_count", AUC, LOGLOSS, "calibration")
+_REPORTED = ("example_count", AUC, GAUC, LOGLOSS, "calibration")
 # The summary leaves out smaller slices (TFMA's output keeps them): an AUC over a handful of examples
 # is noise.
 MIN_SLICE_SIZE = 20
@@ -211,6 +211,7 @@ def _natural(value) -> tuple:
 def _metrics_line(name: str, values: dict) -> str:
     nan = float("nan")
     return (
-        f"  {name:<24} AUC {values.get(AUC, nan):.4f}  logloss {values.get(LOGLOSS, nan):.4f}"
+        f"  {name:<24} AUC {values.get(AUC, nan):.4f}  GAUC {values.get(GAUC, nan):.4f}"
+        f"  logloss {values.get(LOGLOSS, nan):.4f}"
         f"  calibration {values.get('calibration', nan):.3f}  examples {values.get('example_count', 0):,.0f}"
     )

@@ -13,7 +13,7 @@ A YAML (or JSON) file with these keys, all optional but `data_dir`:
                warm_start: {enabled: true, epochs: null}}
     tuning: {enabled: false, trials: 10, epochs: 3, steps_per_epoch: null, search_space: {...}}
     vocabulary: {top_k: null, frequency_threshold: 0, oov_buckets: 10, user_id_frequency_threshold: 20}
-    gates: {auc_floor: 0.55, max_auc_drop: 0.01,
+    gates: {auc_floor: 0.55, max_auc_drop: 0.01, gauc_floor: null,
             drift: stop,          # daily partitions: stop, warn or off when a span drifted from the last
             drift_infinity_norm: null, drift_jensen_shannon: null}   # null: the schema's thresholds
     window: {train_spans: 7, eval_spans: 1}   # daily partitions only (the dataset's impressions path
@@ -160,13 +160,16 @@ DRIFT_ACTIONS = ("stop", "warn", "off")
 @dataclasses.dataclass(frozen=True)
 class GateConfig:
     """The Evaluator's gates on the test split's AUC: above `auc_floor`, and not below the last blessed
-    model's AUC by more than `max_auc_drop`. On daily partitions, the drift gate between a span and the
-    previous one (mian.stages.drift): `drift` says what a drifted span does (stop the run before
-    Transform, warn and go on, or off: not compared); `drift_infinity_norm` (categorical features) and
-    `drift_jensen_shannon` (numerical ones) replace the schema's thresholds when set."""
+    model's AUC by more than `max_auc_drop`; on its GAUC (mian.stages.gauc), above `gauc_floor` when
+    set (off by default: GAUC's level depends on how many users have both clicks and non-clicks). On
+    daily partitions, the drift gate between a span and the previous one (mian.stages.drift): `drift`
+    says what a drifted span does (stop the run before Transform, warn and go on, or off: not
+    compared); `drift_infinity_norm` (categorical features) and `drift_jensen_shannon` (numerical ones)
+    replace the schema's thresholds when set."""
 
     auc_floor: float = 0.55
     max_auc_drop: float = 0.01
+    gauc_floor: float | None = None
     drift: str = "stop"
     drift_infinity_norm: float | None = None
     drift_jensen_shannon: float | None = None

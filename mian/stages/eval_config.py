@@ -1,14 +1,15 @@
 """The Evaluator's TFMA config: metrics, slices and the gates that decide the blessing.
 
 The candidate is scored on the raw `test` split through its `serving_default` signature. Metrics:
-AUC, logloss (binary cross-entropy), calibration (mean prediction / mean label), the calibration
-plot and the example count; the last blessed model (the baseline) is scored on AUC only. Slices:
+AUC, GAUC (the impression-weighted mean of per-user AUC: mian.stages.gauc), logloss (binary
+cross-entropy), calibration (mean prediction / mean label), the calibration plot and the example count;
+the last blessed model (the baseline) is scored on AUC only. Slices:
 overall, by history-length bucket (0, 1-5, 6-20, >20 clicks; the paper's inactive users have none),
 by the first user field other than the id (gender in the shipped datasets) and by hour of day, which
 the examples do not carry: the model's `time_context` signature derives it from the timestamp, and
 TFMA slices on what that preprocessing function returns. Gates, on the overall AUC: above an
 absolute floor, and no more than `max_auc_drop` below the last blessed model (the baseline; without
-one, only the floor applies).
+one, only the floor applies); on the overall GAUC, above `gauc_floor` when it is set.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from mian.config.pipeline_config import GateConfig
 from mian.names import (
     AUC,
     DEFAULT_SIGNATURE,
+    GAUC,
     HISTORY_BUCKET_FEATURE,
     LOGLOSS,
     PROBABILITY,
     TIME_CONTEXT_SIGNATURE,
+    USER_ID_FEATURE,
 )
 
 HOUR = "hour"
@@ -41,6 +44,14 @@ def slice_features(config: DatasetConfig) -> list[str]:
     if HOUR in config.derived_context:
         features.append(HOUR)
     return features
+
+
+def _overall_floor(floor: float | None) -> list:
+    """A gate on the overall slice's value, when a floor is set."""
+    if floor is None:
+        return []
+    threshold = tfma.MetricThreshold(value_threshold=tfma.GenericValueThreshold(lower_bound={"value": floor}))
+    return [tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)]
 
 
 def eval_config(config: DatasetConfig, gates: GateConfig) -> tfma.EvalConfig:
@@ -81,6 +92,12 @@ def eval_config(config: DatasetConfig, gates: GateConfig) -> tfma.EvalConfig:
                 model_names=[tfma.CANDIDATE_KEY],
                 metrics=[
                     tfma.MetricConfig(class_name="ExampleCount"),
+                    tfma.MetricConfig(
+                        class_name="GAUC",
+                        module="mian.stages.gauc",
+                        config=json.dumps({"name": GAUC, "user_key": USER_ID_FEATURE}),
+                        per_slice_thresholds=_overall_floor(gates.gauc_floor),
+                    ),
                     tfma.MetricConfig(class_name="BinaryCrossentropy", config=json.dumps({"name": LOGLOSS})),
                     tfma.MetricConfig(class_name="Calibration"),
                     tfma.MetricConfig(class_name="MeanLabel"),

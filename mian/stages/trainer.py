@@ -35,7 +35,8 @@ from tfx_bsl.public import tfxio
 
 from mian.config.dataset_config import DatasetConfig
 from mian.config.pipeline_config import TrainingConfig
-from mian.names import FRESH_SPLIT_PREFIX
+from mian.names import EVAL_AUC, FRESH_SPLIT_PREFIX
+from mian.stages.epoch_progress import EpochProgress
 from mian.stages.epoch_timer import EpochTimer
 from mian.stages.export import export_serving_model
 from mian.stages.model_files import rebuild_model, write_json, write_model_files
@@ -290,8 +291,9 @@ def train(
             callbacks=[
                 # Before EarlyStopping and History, which read the epoch's logs it adds to.
                 EpochTimer(),
+                *([EpochProgress(epochs)] if strategy.extended.should_checkpoint else []),
                 keras.callbacks.EarlyStopping(
-                    monitor="val_auc", mode="max", patience=training.patience, restore_best_weights=True
+                    monitor=EVAL_AUC, mode="max", patience=training.patience, restore_best_weights=True
                 ),
                 keras.callbacks.TensorBoard(log_dir=os.path.join(run_dir, "tensorboard")),
                 # Each worker of a multi-worker job backs up to its own subdirectory (Keras does it).

@@ -16,13 +16,14 @@ import tf_keras as keras
 from tfx import v1 as tfx
 
 from mian.config.pipeline_config import TrainingConfig, TuningConfig
+from mian.names import EVAL_AUC
 from mian.stages.trainer import TRAINING_KEY, DatasetFn, click_rate, transformed_dataset_fn
 from mian.stages.transform import model_feature_spec
 from mian_keras import FeatureSpec, HParams, build_model, compile_model
 
 # Key of the Tuner component's custom_config, next to the Trainer's.
 TUNING_KEY = "tuning"
-OBJECTIVE = kt.Objective("val_auc", direction="max")
+OBJECTIVE = kt.Objective(EVAL_AUC, direction="max")
 
 
 def declare(hp: kt.HyperParameters, name: str, space):
@@ -74,7 +75,7 @@ def fit_arguments(
         validation_data=eval_data(training.batch_size, 1),
         epochs=tuning.epochs,
         steps_per_epoch=tuning.steps_per_epoch,
-        callbacks=[keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=training.patience)],
+        callbacks=[keras.callbacks.EarlyStopping(monitor=EVAL_AUC, mode="max", patience=training.patience)],
         verbose=2,
     )
 

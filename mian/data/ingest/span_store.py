@@ -6,7 +6,8 @@ last, `SPAN_RECORD` in it: the span, its version and the fingerprint of the file
 folder without the record did not finish. From the records alone, without a metadata store or a
 resolver (which open-source Kubeflow Pipelines cannot run), a run finds a span's version (a changed
 span is a new version, an unchanged one keeps its own) and the training window finds each span's
-newest examples.
+newest examples. The record also counts the span's examples (absent from records written before it
+did).
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ class SpanRecord:
     span: int
     version: int
     fingerprint: str
+    examples: int | None = None
 
 
-def write_span_record(uri: str, span: int, version: int, fingerprint: str) -> None:
+def write_span_record(uri: str, span: int, version: int, fingerprint: str, examples: int) -> None:
     with tf.io.gfile.GFile(os.path.join(uri, SPAN_RECORD), "w") as f:
-        json.dump({"span": span, "version": version, "fingerprint": fingerprint}, f)
+        json.dump({"span": span, "version": version, "fingerprint": fingerprint, "examples": examples}, f)
 
 
 def span_records(artifacts_dir: str) -> list[SpanRecord]:
@@ -44,7 +46,11 @@ def span_records(artifacts_dir: str) -> list[SpanRecord]:
         if tf.io.gfile.exists(path):
             with tf.io.gfile.GFile(path) as f:
                 record = json.load(f)
-            records.append(SpanRecord(uri, record["span"], record["version"], record["fingerprint"]))
+            records.append(
+                SpanRecord(
+                    uri, record["span"], record["version"], record["fingerprint"], record.get("examples")
+                )
+            )
     return sorted(records, key=lambda r: (r.span, r.version, r.uri))
 
 

@@ -50,6 +50,13 @@ class Window:
             **{FRESH_SPLIT_PREFIX + span_name(r.span): (r,) for r in self.fresh},
         }
 
+    def split_examples(self) -> dict[str, int] | None:
+        """Each split's examples, from the spans' records; None when a record does not count them."""
+        counts = {split: [r.examples for r in records] for split, records in self.splits().items()}
+        if any(n is None for numbers in counts.values() for n in numbers):
+            return None
+        return {split: sum(numbers) for split, numbers in counts.items()}  # type: ignore[arg-type]
+
     def to_dict(self) -> dict:
         """Each split's spans (YYYY-MM-DD) with their versions, and the days the window lacks."""
         return {
