@@ -2,15 +2,16 @@
 
     .venv/bin/python bench/quality.py [--datasets movielens sequence-rich profile-rich] [--seeds 3]
         [--models lr wdl ...] [--no-ablations] [--epochs 10] [--tune TRIALS] [--out bench/results] [--smoke]
-        [--user-id-feature]
+        [--user-id-feature] [--redraw]
 
 Per dataset, the pipeline itself (`mian run`'s LocalDagRunner pipeline: ingestion, validation,
 Transform) makes the splits and vocabularies once; every model then trains with the Trainer's own
 `mian.stages.trainer.train` (early stopping on the eval split's AUC) on Transform's output, and is scored
 once on the test split. Writes OUT/quality.csv (dataset, model, seed, auc, logloss, epochs, seconds,
-examples/s), OUT/quality.md (mean and standard deviation per model, MIAN against the best baseline,
-the speed ratios of section 4.5), OUT/quality.png (test AUC with error bars) and OUT/curves.png (eval
-AUC per epoch of MIAN and its Table 4 variants, the paper's Figure 5).
+examples/s), OUT/curves.csv (eval AUC after each epoch), OUT/quality.md (mean and standard deviation
+per model, MIAN against the best baseline, the speed ratios of section 4.5), OUT/quality.png (test AUC
+with error bars, matplotlib) and OUT/curves.png (eval AUC per epoch of every model, the first seed, the
+paper's Figure 5). `--redraw` draws the two figures again from the CSVs.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import tensorflow as tf  # noqa: E402
 import tensorflow_transform as tft  # noqa: E402
 import tf_keras as keras  # noqa: E402
 import yaml  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
 
 from mian.config.dataset_config import config_path  # noqa: E402
 from mian.config.pipeline_config import (  # noqa: E402
@@ -52,6 +52,7 @@ from mian.stages.epoch_timer import EPOCH_SECONDS  # noqa: E402
 from mian.stages.trainer import HISTORY_FILE, train, transformed_dataset_fn  # noqa: E402
 from mian.stages.transform import model_feature_spec, transform_custom_config  # noqa: E402
 from mian.stages.tuning import search  # noqa: E402
+from mian.tools import figures  # noqa: E402
 from mian_keras import ABLATIONS, MODELS, HParams  # noqa: E402
 
 MOVIELENS = os.path.join(os.path.dirname(REPO), "shared", "data", "ml-100k")
@@ -77,6 +78,7 @@ USER_ID_VARIANT = "+user-id"
 BASELINES = ("lr", "wdl", "dcn", "deepfm", "xdeepfm", "din", "dien", "dcn_v2", "dlrm")
 SPEED_MODELS = ("din", "dien", "mian")
 RESULT_FILE = "result.json"
+CURVES_FILE = "curves.csv"
 TUNED_FILE = "tuned.json"
 PAPER_ROW = "mian (paper 4.3)"
 
@@ -84,10 +86,6 @@ PAPER_ROW = "mian (paper 4.3)"
 def ablation_row(ablation: str) -> str:
     """The row of MIAN with one of ABLATIONS' switches changed."""
     return f"mian {ablation}"
-
-
-# The paper's Table 4 and Figure 5: MIAN with each kind of transformer over the behaviors.
-TABLE4_VARIANTS = ("mian", *(ablation_row(n) for n, change in ABLATIONS.items() if "transformer" in change))
 
 
 def prepare(dataset: str, work: str, vocabulary: dict | None = None) -> tuple[str, str, dict]:
@@ -231,12 +229,17 @@ def write_report(rows: list[dict], out: str, command: str, wall_seconds: float, 
         writer.writeheader()
         writer.writerows(rows)
     training_minutes = sum(r["seconds"] for r in rows) / 60
-    lines = [
-        f"# Quality on our data\n\nCommand: `{command}`: {wall_seconds / 60:.0f} minutes wall on 2 CPU"
-        f" cores, {training_minutes:.0f} minutes of it training {len(rows)} models"
-        + (f" ({resumed} of them trained by an earlier, resumed invocation)" if resumed else "")
-        + ".\n"
-    ]
+    if resumed == len(rows):  # nothing trained in this invocation: its wall time says nothing
+        timing = (
+            f"every model's result read from earlier invocations ({training_minutes:.0f} minutes of training)"
+        )
+    else:
+        timing = (
+            f"{wall_seconds / 60:.0f} minutes wall on 2 CPU cores in this invocation;"
+            f" {training_minutes:.0f} minutes of training for {len(rows)} models"
+            + (f", {resumed} of them trained by an earlier invocation and resumed" if resumed else "")
+        )
+    lines = [f"# Quality on our data\n\nCommand: `{command}`: {timing}.\n"]
     summary = _summary(rows)
     for dataset, models in summary.items():
         lines += [f"\n## {dataset}\n",
@@ -262,8 +265,8 @@ def write_report(rows: list[dict], out: str, command: str, wall_seconds: float, 
             )
     with open(os.path.join(out, "quality.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
-    _bar_chart(summary, os.path.join(out, "quality.png"))
-    _curves(rows, os.path.join(out, "curves.png"))
+    _write_curves(rows, os.path.join(out, CURVES_FILE))
+    draw_figures(out)
 
 
 def _values(tuned: dict | None) -> str:
@@ -279,14 +282,9 @@ def _summary(rows: list[dict]) -> dict:
         summary.setdefault(row["dataset"], {}).setdefault(row["model"], []).append(row)
     for models in summary.values():
         for model, runs in models.items():
-
-            def spread(key, runs=runs):
-                values = [r[key] for r in runs]
-                return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-
             models[model] = {
-                "auc": spread("auc"),
-                "logloss": spread("logloss"),
+                "auc": _mean_sd([r["auc"] for r in runs]),
+                "logloss": _mean_sd([r["logloss"] for r in runs]),
                 "epochs": statistics.mean(r["epochs"] for r in runs),
                 "seconds_per_epoch": statistics.mean(r["seconds_per_epoch"] for r in runs),
                 "examples_per_second": statistics.mean(r["examples_per_second"] for r in runs),
@@ -295,73 +293,44 @@ def _summary(rows: list[dict]) -> dict:
     return summary
 
 
-def _bar_chart(summary: dict, path: str) -> None:
-    """Test AUC per model, one panel per dataset on its own scale (the differences are a fraction of a
-    point): a bar per model's mean with a one-standard-deviation whisker."""
-    models = list(dict.fromkeys(m for per in summary.values() for m in per))
-    bar, panel_gap, top, height, legend = 16, 60, 30, 300, 190
-    panel = len(models) * bar
-    image = Image.new("RGB", (legend + len(summary) * (panel + panel_gap), top + height + 30), "white")
-    pen = ImageDraw.Draw(image)
-    colors = {m: _model_color(m, j, len(models)) for j, m in enumerate(models)}
-    for j, model in enumerate(models):
-        pen.rectangle([4, top + j * 14, 14, top + 10 + j * 14], fill=colors[model])
-        pen.text((18, top + j * 14), model, fill="black")
-    for k, (dataset, per) in enumerate(summary.items()):
-        x0 = legend + k * (panel + panel_gap) + 40
-        spans = [(s["auc"][0] - s["auc"][1], s["auc"][0] + s["auc"][1]) for s in per.values()]
-        low = min(lo for lo, _ in spans) - 0.005
-        high = max(hi for _, hi in spans) + 0.005
-        y = lambda auc, low=low, high=high: top + height - (auc - low) / (high - low) * height  # noqa: E731
-        pen.text((x0, 8), dataset, fill="black")
-        pen.text((x0 - 40, top - 6), f"{high:.3f}", fill="black")
-        pen.text((x0 - 40, top + height - 6), f"{low:.3f}", fill="black")
-        pen.line([x0 - 2, top, x0 - 2, top + height], fill="black")
-        for j, model in enumerate(models):
-            if model in per:
-                mean, std = per[model]["auc"]
-                x = x0 + j * bar
-                pen.rectangle([x, y(mean), x + bar - 3, top + height], fill=colors[model])
-                middle = x + (bar - 3) // 2
-                pen.line([middle, y(mean + std), middle, y(mean - std)], fill="black")
-        pen.text((x0, top + height + 8), "test AUC, mean ± 1 sd", fill="black")
-    image.save(path)
+def draw_figures(out: str) -> list[str]:
+    """OUT/quality.png and OUT/curves.png from OUT/quality.csv and OUT/curves.csv (when present): the
+    figures of a finished run can be drawn again without training (`--redraw`). Returns their paths."""
+    with open(os.path.join(out, "quality.csv"), newline="") as f:
+        rows = [{**r, "auc": float(r["auc"])} for r in csv.DictReader(f)]
+    aucs: dict = {}
+    for row in rows:
+        aucs.setdefault(row["dataset"], {}).setdefault(row["model"], []).append(row["auc"])
+    drawn = [os.path.join(out, "quality.png")]
+    figures.auc_bars(
+        {d: {m: _mean_sd(values) for m, values in per.items()} for d, per in aucs.items()}, drawn[0]
+    )
+    curves_csv = os.path.join(out, CURVES_FILE)
+    if os.path.exists(curves_csv):
+        curves: dict = {}
+        with open(curves_csv, newline="") as f:
+            for row in csv.DictReader(f):
+                if row["seed"] == "0":
+                    curves.setdefault(row["dataset"], {}).setdefault(row["model"], []).append(
+                        float(row["eval_auc"])
+                    )
+        drawn.append(os.path.join(out, "curves.png"))
+        figures.learning_curves(curves, drawn[-1])
+    return drawn
 
 
-def _model_color(model: str, index: int, count: int) -> tuple[int, int, int]:
-    """MIAN red, its ablations orange, the baselines in blues."""
-    shade = int(120 * index / max(1, count - 1))
-    if model == "mian":
-        return (210, 30, 30)
-    if model.startswith("mian "):
-        return (240, 130 + shade // 2, 40)
-    return (40 + shade // 2, 90 + shade, 220)
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def _curves(rows: list[dict], path: str) -> None:
-    """Eval AUC per epoch of MIAN and its Table 4 variants, first seed, one panel per dataset."""
-    datasets = list(dict.fromkeys(r["dataset"] for r in rows)) or ["(none)"]
-    image = Image.new("RGB", (520 * len(datasets), 340), "white")
-    pen = ImageDraw.Draw(image)
-    colors = ["blue", "red", "green"]
-    for k, dataset in enumerate(datasets):
-        left = 520 * k
-        wanted = [r for r in rows if r["dataset"] == dataset and r["model"] in TABLE4_VARIANTS]
-        wanted = [r for r in wanted if r["seed"] == 0]
-        values = [v for r in wanted for v in r["val_auc"]] or [0.5, 1.0]
-        low, high = min(values) - 0.01, max(values) + 0.01
-        longest = max((len(r["val_auc"]) for r in wanted), default=1)
-        for i, row in enumerate(wanted):
-            points = [(left + 60 + e * 440 / max(1, longest - 1), 300 - (v - low) / (high - low) * 280)
-                      for e, v in enumerate(row["val_auc"])]  # fmt: skip
-            if len(points) > 1:
-                pen.line(points, fill=colors[i % 3], width=2)
-            pen.text((left + 70, 24 + i * 14), row["model"], fill=colors[i % 3])
-        pen.text((left + 70, 6), f"{dataset}: eval AUC per epoch", fill="black")
-        pen.text((left + 4, 300), f"{low:.3f}", fill="black")
-        pen.text((left + 4, 20), f"{high:.3f}", fill="black")
-        pen.text((left + 240, 320), "epoch", fill="black")
-    image.save(path)
+def _write_curves(rows: list[dict], path: str) -> None:
+    """Eval AUC after each epoch of every trained model, a row per (dataset, model, seed, epoch)."""
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["dataset", "model", "seed", "epoch", "eval_auc"])
+        for row in rows:
+            for epoch, value in enumerate(row.get("val_auc", []), start=1):
+                writer.writerow([row["dataset"], row["model"], row["seed"], epoch, value])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -416,7 +385,13 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help=f"beside each dataset, its variant with the user id as a feature (DATASET{USER_ID_VARIANT})",
     )
+    parser.add_argument(
+        "--redraw", action="store_true", help="draw OUT's figures again from its CSVs, training nothing"
+    )
     args = parser.parse_args(argv)
+    if args.redraw:
+        print("wrote " + ", ".join(draw_figures(args.out)))
+        return
     names = ["smoke"] if args.smoke else args.datasets
     if args.user_id_feature:
         names = [n for name in names for n in (name, name + USER_ID_VARIANT)]
