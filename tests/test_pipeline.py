@@ -6,10 +6,12 @@ A separate run with injected anomalies must stop before Transform.
 """
 
 import csv
+import dataclasses
 import glob
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,18 +22,22 @@ import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
+import yaml
 
 from mian.cli.local_run import run_pipeline
 from mian.cli.main import main
+from mian.cli.report_page import report_path
 from mian.cli.train_worker import localhost_tf_configs
 from mian.config.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig
 from mian.data.ingest.examples import feature_values
 from mian.data.synthetic import generate_if_requested
 from mian.names import (
     ATTENTION_SIGNATURE,
+    AUC,
     EXAMPLES_INPUT,
     GAUC,
     HISTORY_LENGTH_FEATURE,
+    LOGLOSS,
     PROBABILITY,
     RAW_SIGNATURE,
     TIMESTAMP_FEATURE,
@@ -128,6 +134,65 @@ def test_every_component_runs_and_mian_is_blessed_and_pushed(first_run):
     assert report.pushed_path == os.path.join(config.model_serving_dir, version)
     assert os.path.exists(os.path.join(report.pushed_path, "saved_model.pb"))
     assert _warm_start_record(config)["reason"] == "no pushed model to start from"
+
+
+# Debian's Chromium, headless, as root and without the network (its background connections refused).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.mark.skipif(
+    shutil.which("chromium") is None,
+    reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)",
+)
+def test_the_run_report_opens_in_a_browser_with_every_section_filled(first_run, tmp_path):
+    config, report, _ = first_run
+    path = report_path(config.output_root, config.pipeline_name, report.run_id)
+    page = open(path).read()
+    assert "http://" not in page and "https://" not in page  # self-contained: sent as one file
+    browser = [shutil.which("chromium"), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run(
+        [*browser, "--dump-dom", f"file://{path}"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    for section in ("Decision", "Components", "Ingestion", "Statistics of the splits", "Test metrics",
+                    "Calibration", "Learning curve", "MIAN's attention"):  # fmt: skip
+        assert f">{section}</h2>" in dom.replace("&#x27;", "'").replace("&#39;", "'"), section
+    # The gate's decision, the pushed version, the metrics as the terminal shows them.
+    assert ">BLESSED</p>" in dom and report.pushed_path in dom
+    for metric in (AUC, GAUC, LOGLOSS):
+        assert f">{report.overall[metric]:.4f}</td>" in dom, metric
+    assert ">gender=F</td>" in dom and ">hist_len_bucket=0</td>" in dom
+    assert "did not run" not in dom and "No trained model" not in dom  # every section filled
+    # Four figures (calibration, eval AUC, losses, attention), each a picture the browser decoded.
+    assert dom.count('src="data:image/png;base64,') == 4
+    screenshot = tmp_path / "report.png"
+    subprocess.run([*browser, "--window-size=1100,5200", f"--screenshot={screenshot}", f"file://{path}"],
+                   capture_output=True, timeout=120, check=True)  # fmt: skip
+    assert screenshot.stat().st_size > 100_000  # a blank or error page is a few kB
+
+
+def test_mian_report_writes_an_earlier_runs_page_again(first_run, second_run, tmp_path, capfd):
+    config, first, _ = first_run
+    config_file = tmp_path / "pipeline.yaml"
+    config_file.write_text(yaml.safe_dump(dataclasses.asdict(config)))
+    page = report_path(config.output_root, config.pipeline_name, first.run_id)
+    os.remove(page)
+    capfd.readouterr()
+    # The first run, though a second one (from the cache) came after it.
+    assert main(["report", first.run_id, "--config", str(config_file)]) == 0
+    assert capfd.readouterr().out.strip() == f"report: {page}"
+    assert f">{first.overall[AUC]:.4f}</td>" in open(page).read()
+    assert main(["report", "no-such-run", "--config", str(config_file)]) == 1
+    (line,) = [ln for ln in capfd.readouterr().err.splitlines() if not ln.startswith("library logs: ")]
+    assert "no run 'no-such-run'" in line and first.run_id in line and second_run[1].run_id in line
 
 
 def _test_examples(config) -> list[bytes]:

@@ -124,9 +124,26 @@ def run_pipeline(
         except LookupError:  # the pipeline failed before its first component ran
             report = RunReport(components=[], metrics={}, blessed=None, gate_failures=[], pushed_path=None)
         summary = format_report(report, slice_features(config.dataset()))
+        page = _report_page(config, report) if report.run_id else None
     out.write(summary + "\n")
     out.write(f"total: {time.monotonic() - started:.1f} s\n")
     if error:
         out.write(f"\nerror: {error}\n(details in {log_path})\n")
+    if report.run_id:
+        out.write(f"report: {page}\n" if page else f"report: not written (details in {log_path})\n")
     out.flush()
     return report, error, log_path
+
+
+def _report_page(config: PipelineConfig, report) -> str | None:
+    """The run's HTML report (mian.cli.report_page), or None when it could not be written: the run's
+    outcome stands either way."""
+    from mian.cli.report_page import report_path, write_report_page
+    from mian.stages.eval_config import slice_features
+
+    path = report_path(config.output_root, config.pipeline_name, report.run_id)
+    try:
+        return write_report_page(report, config.pipeline_name, path, slice_features(config.dataset()))
+    except Exception:
+        logging.exception("the run report could not be written")
+        return None

@@ -12,6 +12,9 @@ import argparse
 import json
 import sys
 
+# The exit code of a command called wrongly (argparse's own), as for a setting that cannot run.
+USAGE_ERROR = 2
+
 
 def _models(args: argparse.Namespace) -> int:
     from mian.cli.model_check import check_models
@@ -160,7 +163,12 @@ def _pipeline_config(args: argparse.Namespace):
     if args.model:
         training["model"] = args.model
     if args.hparams:
-        training["hparams"] = json.loads(args.hparams)
+        try:
+            training["hparams"] = json.loads(args.hparams)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"--hparams is not JSON ({error}): {args.hparams}") from None
+        if not isinstance(training["hparams"], dict):
+            raise ValueError(f"--hparams must be a JSON object of hyperparameters, got {args.hparams}")
     if args.epochs:
         training["epochs"] = args.epochs
     if args.patience is not None:
@@ -202,7 +210,11 @@ def _run(args: argparse.Namespace) -> int:
     from mian.cli.library_logs import output_to
     from mian.cli.run_lock import ALREADY_RUNNING, RunInProgress, pipeline_lock
 
-    config = _pipeline_config(args)
+    try:
+        config = _pipeline_config(args)
+    except (OSError, ValueError, TypeError) as error:  # a bad config file or flag value: a usage error
+        print(f"mian run: {error}", file=sys.stderr)
+        return USAGE_ERROR
     changes = {}
     if args.schema:
         changes["schema"] = args.schema
@@ -216,7 +228,15 @@ def _run(args: argparse.Namespace) -> int:
     # Checking the inputs imports TensorFlow, which talks: into a log that the run's log then starts with.
     earlier_log = tempfile.mkstemp(prefix="mian-run-", suffix=".log")[1]
     with output_to(earlier_log):
-        missing = config.missing_input() or _derived_context_clash(config)
+        from mian.config.settings_check import settings_problems
+
+        problems = settings_problems(config)
+        missing = None if problems else config.missing_input() or _derived_context_clash(config)
+    if problems:  # before any component runs
+        for problem in problems:
+            print(f"mian run: {problem}", file=sys.stderr)
+        os.remove(earlier_log)
+        return USAGE_ERROR
     if missing:
         print(f"mian run: {missing}", file=sys.stderr)
         os.remove(earlier_log)
@@ -524,6 +544,17 @@ def build_parser() -> argparse.ArgumentParser:
     skew.add_argument("--jensen-shannon", type=float, default=0.2, help="threshold for numerical features")
     skew.set_defaults(handler=_libraries_logged(_skew, lambda a: os.path.join(a.output_root, "logs")))
 
+    report = commands.add_parser(
+        "report", help="write the HTML report of a pipeline run again, from the metadata store"
+    )
+    report.add_argument("run_id", nargs="?", metavar="RUN", help="the run's id (default: the newest run)")
+    report.add_argument("--config", help="pipeline config YAML (default: configs/pipeline.yaml)")
+    report.add_argument("--output-root", help="the pipeline's output root (default: the config's)")
+    report.add_argument("--pipeline-name", help="the pipeline's name (default: the config's)")
+    report.set_defaults(
+        handler=_libraries_logged(_report, lambda a: os.path.join(a.output_root or "runs", "logs"))
+    )
+
     schedule = commands.add_parser(
         "schedule",
         help="submit the compiled pipeline as a recurring run: open-source KFP (--target kfp) or Vertex AI",
@@ -564,6 +595,33 @@ def _skew(args: argparse.Namespace, terminal) -> int:
     if not skewed:
         print("  no feature skewed beyond its threshold", file=terminal.out)
     return 1 if skewed else 0
+
+
+def _report(args: argparse.Namespace, terminal) -> int:
+    from mian.cli.report_page import report_path, write_report_page
+    from mian.cli.run_report import read_report, run_ids
+    from mian.config.pipeline_config import PipelineConfig, default_config_path
+    from mian.stages.eval_config import slice_features
+
+    config = PipelineConfig.load(args.config or default_config_path())
+    changes = {
+        k: v for k, v in (("output_root", args.output_root), ("pipeline_name", args.pipeline_name)) if v
+    }
+    config = config.replace(**changes)
+    try:
+        report = read_report(config.metadata_path, config.pipeline_name, args.run_id)
+    except LookupError as missing:
+        known = (
+            run_ids(config.metadata_path, config.pipeline_name)
+            if os.path.exists(config.metadata_path)
+            else []
+        )
+        print(f"mian report: {missing}; its runs: {', '.join(known[-5:]) or 'none'}", file=terminal.err)
+        return 1
+    path = report_path(config.output_root, config.pipeline_name, report.run_id)
+    write_report_page(report, config.pipeline_name, path, slice_features(config.dataset()))
+    print(f"report: {path}", file=terminal.out)
+    return 0
 
 
 def _schedule(args: argparse.Namespace) -> int:

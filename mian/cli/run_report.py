@@ -47,6 +47,12 @@ class RunReport:
     pushed_path: str | None
     # What the drift gate found and let through (gates.drift: warn), one line a feature.
     drift: list[str] = dataclasses.field(default_factory=list)
+    run_id: str = ""  # the `pipeline_run` context's name
+    # {component: {output key: MLMD artifact}}: where the run's outputs are (the run report reads them).
+    outputs: dict[str, dict] = dataclasses.field(default_factory=dict)
+    # The model the gate compared with (the served version) and its overall test AUC; None without one.
+    baseline: str | None = None
+    baseline_auc: float | None = None
 
     @property
     def overall(self) -> dict[str, float]:
@@ -75,14 +81,32 @@ def component_runs(store, run, pipeline_name: str) -> list[tuple[ComponentRun, o
     return runs
 
 
-def read_report(metadata_path: str, pipeline_name: str) -> RunReport:
-    """The report of the pipeline's latest run recorded in the SQLite MLMD at `metadata_path`."""
+def run_ids(metadata_path: str, pipeline_name: str) -> list[str]:
+    """The ids of the pipeline's runs recorded in the SQLite MLMD at `metadata_path`, oldest first."""
+    config = metadata.sqlite_metadata_connection_config(metadata_path)
+    with metadata.Metadata(config) as handle:
+        runs = [
+            c
+            for c in handle.store.get_contexts_by_type("pipeline_run")
+            if _belongs_to(handle.store, c, pipeline_name)
+        ]
+    return [c.name for c in sorted(runs, key=lambda c: (c.create_time_since_epoch, c.id))]
+
+
+def read_report(metadata_path: str, pipeline_name: str, run_id: str | None = None) -> RunReport:
+    """The report of the pipeline's run `run_id` (default: its latest) recorded in the SQLite MLMD at
+    `metadata_path`."""
     config = metadata.sqlite_metadata_connection_config(metadata_path)
     with metadata.Metadata(config) as handle:
         store = handle.store
-        run = latest_run(store, pipeline_name)
+        if run_id is None:
+            run = latest_run(store, pipeline_name)
+        else:
+            run = store.get_context_by_type_and_name("pipeline_run", run_id)
+            run = run if run is not None and _belongs_to(store, run, pipeline_name) else None
         if run is None:
-            raise LookupError(f"no run of pipeline {pipeline_name!r} in {metadata_path}")
+            which = "no run" if run_id is None else f"no run {run_id!r}"
+            raise LookupError(f"{which} of pipeline {pipeline_name!r} in {metadata_path}")
         components, outputs = [], {}
         for component, execution in component_runs(store, run, pipeline_name):
             components.append(component)
@@ -91,16 +115,34 @@ def read_report(metadata_path: str, pipeline_name: str) -> RunReport:
     blessing = outputs.get("Evaluator", {}).get("blessing")
     pushed = outputs.get("Pusher", {}).get("pushed_model")
     drift_record = outputs.get("DriftGate", {}).get("drift_record")
-    metrics, failures = ({}, [])
+    metrics, failures, baseline_auc = ({}, [], None)
     if evaluation is not None:
         metrics = _metrics(evaluation.uri)
         failures = _gate_failures(evaluation.uri)
+        baseline_auc = _baseline_auc(evaluation.uri)
+    baseline_model = outputs.get("BaselineModel", {}).get("model")
+    baseline = None
+    if baseline_model is not None and "source" in baseline_model.custom_properties:
+        baseline = baseline_model.custom_properties["source"].string_value
     blessed = None if blessing is None else bool(blessing.custom_properties["blessed"].int_value)
     pushed_path = None
     if pushed is not None and pushed.custom_properties["pushed"].int_value:
         pushed_path = pushed.custom_properties["pushed_destination"].string_value
     drift = _drift(drift_record.uri) if drift_record is not None else []
-    return RunReport(components, metrics, blessed, failures, pushed_path, drift)
+    return RunReport(
+        components, metrics, blessed, failures, pushed_path, drift, run.name, outputs, baseline, baseline_auc
+    )
+
+
+def _baseline_auc(uri: str) -> float | None:
+    """The baseline's AUC on the whole test split, when the Evaluator had a baseline."""
+    for per_slice in tfma.load_metrics(uri):
+        if per_slice.slice_key.single_slice_keys:
+            continue
+        for kv in per_slice.metric_keys_and_values:
+            if kv.key.name == AUC and kv.key.model_name == tfma.BASELINE_KEY and not kv.key.is_diff:
+                return kv.value.double_value.value
+    return None
 
 
 def _drift(uri: str) -> list[str]:
@@ -183,7 +225,7 @@ def format_report(report: RunReport, slice_features: list[str]) -> str:
         for feature in slice_features:
             slices = [(k, v) for k, v in report.metrics.items() if k and k[0][0] == feature]
             shown = [(k, v) for k, v in slices if v.get("example_count", 0) >= MIN_SLICE_SIZE]
-            for key, values in sorted(shown, key=lambda kv: _natural(kv[0][0][1])):
+            for key, values in sorted(shown, key=lambda kv: natural_order(kv[0][0][1])):
                 lines.append(_metrics_line(f"{feature}={key[0][1]}", values))
             hidden = len(slices) - len(shown)
             if hidden:
@@ -202,7 +244,7 @@ def format_report(report: RunReport, slice_features: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _natural(value) -> tuple:
+def natural_order(value) -> tuple:
     """Numbers in numeric order (hour 2 before hour 10), then the other values."""
     text = str(value)
     return (0, int(text), "") if text.isdigit() else (1, 0, text)

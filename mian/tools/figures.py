@@ -18,8 +18,8 @@ VARIANT_COLOR = "#ef8a17"
 
 def model_colors(models: list[str]) -> dict[str, str]:
     baselines = [m for m in models if not m.startswith("mian")]
-    tab10 = matplotlib.colormaps["tab10"].colors
-    palette = [tab10[i] for i in (0, 2, 4, 5, 6, 7, 8, 9)]  # not orange or red: MIAN's
+    tab10 = matplotlib.colormaps["tab10"]
+    palette = [tab10(i) for i in (0, 2, 4, 5, 6, 7, 8, 9)]  # not orange or red: MIAN's
     colors = {m: matplotlib.colors.to_hex(palette[i % len(palette)]) for i, m in enumerate(baselines)}
     for model in models:
         if model == "mian":
@@ -65,9 +65,11 @@ def auc_bars(summary: dict[str, dict[str, tuple[float, float]]], path: str, metr
     figure.savefig(path, dpi=130)
 
 
-def learning_curves(curves: dict[str, dict[str, list[float]]], path: str, metric: str = "eval AUC") -> None:
+def learning_curves(
+    curves: dict[str, dict[str, list[float]]], path: str, metric: str = "eval AUC", best=max
+) -> None:
     """One panel per dataset, a line per model: `metric` after each epoch (`curves`: {dataset: {model:
-    [value per epoch]}}); each line's best epoch is marked."""
+    [value per epoch]}}); each line's best epoch (by `best`: max for an AUC, min for a loss) is marked."""
     figure = Figure(figsize=(5.2 * len(curves), 4.2), layout="constrained")
     axes = figure.subplots(1, len(curves), squeeze=False)[0]
     for ax, (dataset, per) in zip(axes, curves.items(), strict=True):
@@ -75,14 +77,15 @@ def learning_curves(curves: dict[str, dict[str, list[float]]], path: str, metric
         for model, values in per.items():
             epochs = np.arange(1, len(values) + 1)
             ax.plot(epochs, values, marker="o", ms=3, lw=1.4, color=colors[model], label=model)
-            best = int(np.argmax(values))
-            ax.plot(epochs[best], values[best], marker="*", ms=10, color=colors[model])
+            if values:
+                chosen = values.index(best(values))
+                ax.plot(epochs[chosen], values[chosen], marker="*", ms=10, color=colors[model])
         ax.set_title(dataset)
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="best")
     figure.savefig(path, dpi=130)
 
 

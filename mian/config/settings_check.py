@@ -1,0 +1,102 @@
+"""A run's settings checked before its first component: the model's name, every hyperparameter's name
+and type, and the tuning search space. A wrong setting found here costs a line and no time; found by
+the Trainer, it costs ingestion, statistics and Transform first (hours at scale).
+
+Each problem is one line naming the key and what it may be. (The config's own ranges, epochs >= 1 and
+the like, are checked when the config is built: mian.config.pipeline_config.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+
+from mian.config.pipeline_config import PipelineConfig
+from mian_keras import MODELS, HParams
+
+
+def settings_problems(config: PipelineConfig) -> list[str]:
+    """One line per problem of `config`'s training and tuning settings; none when they can run."""
+    problems = []
+    model = config.training.model
+    if model not in MODELS:
+        problems.append(f"training.model: {model!r} is not a model; the models: {', '.join(MODELS)}")
+    problems += _hparams_problems("training.hparams", config.training.hparams)
+    if config.tuning.enabled:
+        for name, space in config.tuning.search_space.items():
+            problems += _search_problems(f"tuning.search_space.{name}", name, space)
+    return problems
+
+
+def _field_types() -> dict[str, object]:
+    hints = typing.get_type_hints(HParams)
+    return {f.name: hints[f.name] for f in dataclasses.fields(HParams)}
+
+
+def _hparams_problems(where: str, hparams: dict) -> list[str]:
+    kinds = _field_types()
+    problems = []
+    for name, value in hparams.items():
+        if name not in kinds:
+            problems.append(
+                f"{where}: {name!r} is not a hyperparameter; the hyperparameters: {', '.join(kinds)}"
+            )
+        elif not _is_a(value, kinds[name]):
+            problems.append(f"{where}.{name}: {value!r} is not {_type_name(kinds[name])}")
+    if not problems:
+        try:
+            HParams(**hparams)
+        except ValueError as error:  # HParams' own rules (a dropout in [0, 1), ...)
+            problems.append(f"{where}: {error}")
+    return problems
+
+
+def _search_problems(where: str, name: str, space) -> list[str]:
+    kinds = _field_types()
+    if name not in kinds:
+        return [f"{where}: {name!r} is not a hyperparameter; the hyperparameters: {', '.join(kinds)}"]
+    if isinstance(space, list):
+        wrong = [v for v in space if not _is_a(v, kinds[name])]
+        if not space or wrong:
+            return [f"{where}: a choice must be a non-empty list of {_type_name(kinds[name])}, got {space!r}"]
+        return []
+    if isinstance(space, dict):
+        low, high = space.get("min"), space.get("max")
+        numbers = [v for v in (low, high) if isinstance(v, int | float) and not isinstance(v, bool)]
+        if set(space) - {"min", "max", "sampling"} or len(numbers) < 2 or not numbers[0] < numbers[1]:
+            return [f"{where}: a range is {{min, max, sampling}} with numbers min < max, got {space!r}"]
+        low = numbers[0]
+        if space.get("sampling", "linear") not in ("linear", "log"):
+            return [f"{where}.sampling: {space['sampling']!r} is not one of linear, log"]
+        if space.get("sampling") == "log" and low <= 0:
+            return [f"{where}: a log range needs min > 0, got {low!r}"]
+        return []
+    return [f"{where}: a list of choices or a {{min, max, sampling}} range, got {space!r}"]
+
+
+def _is_a(value, kind) -> bool:
+    """Whether a value read from YAML or JSON fits a field of type `kind` (an int fits a float)."""
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        return any(_is_a(value, k) for k in typing.get_args(kind))
+    if kind is type(None):
+        return value is None
+    if typing.get_origin(kind) is tuple:
+        (item, _) = typing.get_args(kind)
+        return isinstance(value, list | tuple) and all(_is_a(v, item) for v in value)
+    if isinstance(value, bool):
+        return kind is bool
+    if kind is float:
+        return isinstance(value, int | float)
+    return isinstance(value, kind)  # type: ignore[arg-type]
+
+
+def _type_name(kind) -> str:
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        return " or ".join(_type_name(k) for k in typing.get_args(kind))
+    if kind is type(None):
+        return "null"
+    if typing.get_origin(kind) is tuple:
+        item = typing.get_args(kind)[0]
+        return f"a list of {({float: 'numbers', int: 'integers', str: 'strings'}).get(item, str(item))}"
+    return {float: "a number", int: "an integer", bool: "true or false", str: "a string"}.get(kind, str(kind))
