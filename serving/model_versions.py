@@ -168,8 +168,12 @@ class ModelVersions:
                           max(self._versions, default="nothing"), error)  # fmt: skip
                 continue
             serving = self._versions[max(self._versions)] if self._versions else None
-            change = serving and not self.accept_signature_change and signature_change(serving, loaded)
-            if change:
+            change = (
+                signature_change(serving, loaded)
+                if serving is not None and not self.accept_signature_change
+                else None
+            )
+            if serving is not None and change:
                 self._failed[version] = fingerprint
                 log.error("version %d of %s takes other inputs than version %d, which keeps serving (%s); "
                           "restart with --accept-signature-change to serve it", version, self.name,

@@ -27,6 +27,7 @@ class ServerProcess:
         self.process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
+        assert self.process.stdout is not None  # stdout=PIPE
         line = self.process.stdout.readline()
         match = _READY.search(line)
         if not match:
@@ -42,7 +43,10 @@ class ServerProcess:
     def model_calls(self) -> int:
         """The server's count of model calls so far (requests merged by batching count once)."""
         with urllib.request.urlopen(f"http://127.0.0.1:{self.rest_port}/monitoring/prometheus/metrics") as r:
-            return int(re.search(r":mian:model_calls_total (\d+)", r.read().decode()).group(1))
+            found = re.search(r":mian:model_calls_total (\d+)", r.read().decode())
+        if found is None:
+            raise RuntimeError("the server's metrics have no mian:model_calls_total")
+        return int(found.group(1))
 
     def stop(self) -> int:
         """SIGTERM, then the exit code."""

@@ -88,13 +88,13 @@ class ModelServer:
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(self.inference), self.grpc)
         self.health = ModelHealth(self.versions)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
-        self.rest = None
-        self.port = None
+        self.rest: RestServer | None = None
+        self.port: int | None = None
 
     def start(self) -> None:
         self.versions.start()
         address = f"{self.options.host}:{self.options.port}"
-        if self.options.tls_cert:
+        if self.options.tls_cert and self.options.tls_key:  # both or neither: the command line checks
             with open(self.options.tls_cert, "rb") as cert, open(self.options.tls_key, "rb") as key:
                 credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])
             self.port = self.grpc.add_secure_port(address, credentials)
@@ -102,8 +102,9 @@ class ModelServer:
             self.port = self.grpc.add_insecure_port(address)
         self.grpc.start()
         if self.options.rest_port is not None:
-            self.rest = RestServer(self.options.host, self.options.rest_port, self.inference)
-            self.rest.start()
+            rest = RestServer(self.options.host, self.options.rest_port, self.inference)
+            rest.start()
+            self.rest = rest
 
     def stop(self) -> None:
         """Stop taking requests and wait for the in-flight ones."""

@@ -93,3 +93,20 @@ def test_the_tfma_metric_over_extracts_equals_the_direct_computation():
             | beam.CombinePerKey(computation.combiner)
         )
         assert_that(result, check)
+
+
+def test_the_evaluator_reports_gauc_and_gates_on_it_only_when_a_floor_is_set():
+    from mian.config.pipeline_config import GateConfig
+    from mian.stages.eval_config import eval_config
+    from tests.model_helpers import synthetic_config
+
+    def gauc_configs(gates: GateConfig):
+        config = eval_config(synthetic_config(), gates)
+        return [m for spec in config.metrics_specs for m in spec.metrics if m.class_name == "GAUC"]
+
+    (ungated,) = gauc_configs(GateConfig())
+    assert ungated.module == "mian.stages.gauc" and not ungated.per_slice_thresholds
+    (gated,) = gauc_configs(GateConfig(gauc_floor=0.6))
+    (threshold,) = gated.per_slice_thresholds
+    assert threshold.threshold.value_threshold.lower_bound.value == 0.6
+    assert [s.feature_keys for s in threshold.slicing_specs] == [[]]  # the overall slice

@@ -180,7 +180,16 @@ def assert_only_mians_lines(stdout: str, stderr: str) -> None:
     their progress lines, the summary table and metrics, the gate and the push), nothing the libraries
     print (those go to the log file the header names)."""
     assert stderr == ""
-    starts = ("mian run: ", "  library logs: ", "component ", "test split:", "gate: ", "pushed: ", "total: ")
+    starts = (
+        "mian run: ",
+        "  library logs: ",
+        "component ",
+        "test split:",
+        "gate: ",
+        "pushed: ",
+        "total: ",
+        "report: ",
+    )
     components = (*COMPONENTS, TUNER, WINDOW, DRIFT_GATE)
     for line in stdout.splitlines():
         if not line or line.startswith(starts):

@@ -449,7 +449,7 @@ def test_two_workers_train_like_one_and_a_killed_worker_resumes(first_run, tmp_p
     """
     config, _, _ = first_run
     transform_graph, examples = _transform_outputs(config)
-    epochs = 3
+    epochs = 2
     command = _train_worker_command(config, epochs=epochs, patience=epochs)
     env = _worker_env()
     jobs = {

@@ -32,7 +32,7 @@ class ClickLogExampleGenSpec(types.ComponentSpec):
         "version": ExecutionParameter(type=int, optional=True),
         "input_fingerprint": ExecutionParameter(type=str, optional=True),
     }
-    INPUTS = {}
+    INPUTS: dict = {}
     OUTPUTS = {
         "examples": ChannelParameter(type=standard_artifacts.Examples),
         "rejected": ChannelParameter(type=RejectedRows),

@@ -42,14 +42,14 @@ class DriftFound(RuntimeError):
 
 def previous_record(records_dir: str, span: int) -> dict | None:
     """The record of the newest span before `span` that passed the gate, or None."""
-    records = []
+    records: list[dict] = []
     for name in tf.io.gfile.listdir(records_dir) if tf.io.gfile.isdir(records_dir) else []:
         path = os.path.join(records_dir, name.rstrip("/"), DRIFT_FILE)
         if tf.io.gfile.exists(path):
             with tf.io.gfile.GFile(path) as f:
                 records.append(json.load(f))
     earlier = [r for r in records if r["span"] < span]
-    return max(earlier, key=lambda r: r["span"], default=None)
+    return max(earlier, key=lambda r: r["span"]) if earlier else None
 
 
 @component

@@ -324,8 +324,7 @@ def _kind(values: list[str]) -> str:
 def _days_spanned(impressions: Table, timestamp: str, unit: str) -> float:
     """Days between the earliest and the latest time in the sample and each file's last lines."""
     values = impressions.values(timestamp) + _tail_values(impressions, timestamp)
-    seconds = [timestamp_seconds(v, unit) for v in values]
-    seconds = [s for s in seconds if s is not None]
+    seconds = [s for s in (timestamp_seconds(v, unit) for v in values) if s is not None]
     return (max(seconds) - min(seconds)) / SECONDS_PER_DAY
 
 

@@ -153,7 +153,7 @@ def _pipeline_config(args: argparse.Namespace):
     from mian.config.pipeline_config import PipelineConfig, default_config_path
 
     config = PipelineConfig.load(args.config or default_config_path())
-    changes = {}
+    changes: dict = {}
     if args.data:
         # Data of one's own: nothing to generate.
         changes.update(data_dir=args.data, synthetic_data=None)

@@ -69,7 +69,7 @@ def latest_run(store, pipeline_name: str, since_ms: int = 0):
     return max(runs, key=lambda c: (c.create_time_since_epoch, c.id), default=None)
 
 
-def component_runs(store, run, pipeline_name: str) -> list[tuple[ComponentRun, object]]:
+def component_runs(store, run, pipeline_name: str) -> list[tuple[ComponentRun, metadata_store_pb2.Execution]]:
     """(ComponentRun, MLMD execution) of every component of `run`, in the order they started."""
     runs = []
     for execution in sorted(store.get_executions_by_context(run.id), key=lambda e: e.id):

@@ -231,8 +231,11 @@ def _active_users(day: int, config: GeneratorConfig, users: dict, rng) -> np.nda
 def _write_impressions(files: _ImpressionFiles, config, effects, items, users, rng):
     start = datetime.datetime.fromisoformat(config.start).replace(tzinfo=datetime.UTC)
     start_ts = int(start.timestamp())
-    recent = collections.defaultdict(lambda: collections.deque(maxlen=3))  # user: last clicked categories
-    last_click = {}  # user: last clicked item
+    # user: last clicked categories
+    recent: collections.defaultdict[int, collections.deque] = collections.defaultdict(
+        lambda: collections.deque(maxlen=3)
+    )
+    last_click: dict[int, int] = {}  # user: last clicked item
     counts = {"impressions": 0, "clicks": 0}
     for day in range(config.days):
         for u in _active_users(day, config, users, rng):

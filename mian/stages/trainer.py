@@ -133,14 +133,12 @@ def run_fn(fn_args) -> None:
     )
     digest = hashlib.sha256(key.encode()).hexdigest()
     backup_dir = os.path.join(config[BACKUP_ROOT_KEY], digest[:16])
-    # Every worker of a multi-worker job must shuffle alike (each takes its share of the same batches):
-    # without a configured seed, one drawn from what they share.
-    shuffle_seed = training.seed if training.seed is not None else int(digest[:8], 16)
+    seed = shuffle_seed(training, fn_args.transform_output, fn_args.train_files)
     if training.seed is not None:
         keras.utils.set_random_seed(training.seed)
 
     train_data = transformed_dataset_fn(
-        fn_args.train_files, schema, spec.label, fn_args.data_accessor, shuffle_seed, training.shuffle_buffer
+        fn_args.train_files, schema, spec.label, fn_args.data_accessor, seed, training.shuffle_buffer
     )
     training = dataclasses.replace(training, hparams=with_click_rate(training.hparams, train_data))
     fresh = fresh_splits(fn_args.train_files)
@@ -152,7 +150,7 @@ def run_fn(fn_args) -> None:
                 schema,
                 spec.label,
                 fn_args.data_accessor,
-                shuffle_seed,
+                seed,
                 training.shuffle_buffer,
             ),
         )
@@ -278,30 +276,19 @@ def train(
         if started.warm and fresh:
             train_data, trained_on = fresh.data, list(fresh.spans)
             logging.info("Trainer: warm, so on the spans its base has not trained on: %s", trained_on)
-    repeat = training.steps_per_epoch is not None
     with chief_keeps(run_dir, strategy) as run_dir:
         if started is not None:
             record = {**started.to_dict(), "trained_on": trained_on}
             write_json(os.path.join(run_dir, WARM_START_FILE), record)
-        history = model.fit(
-            _batch_sharded(train_data(global_batch, None if repeat else 1)),
-            validation_data=_batch_sharded(eval_data(global_batch, 1)),
-            epochs=epochs,
-            steps_per_epoch=training.steps_per_epoch,
-            callbacks=[
-                # Before EarlyStopping and History, which read the epoch's logs it adds to.
-                EpochTimer(),
-                *([EpochProgress(epochs)] if strategy.extended.should_checkpoint else []),
-                keras.callbacks.EarlyStopping(
-                    monitor=EVAL_AUC, mode="max", patience=training.patience, restore_best_weights=True
-                ),
-                keras.callbacks.TensorBoard(log_dir=os.path.join(run_dir, "tensorboard")),
-                # Each worker of a multi-worker job backs up to its own subdirectory (Keras does it).
-                keras.callbacks.BackupAndRestore(backup_dir),
-                *callbacks,
-            ],
-            verbose=2,
-        )
+        arguments = fit_arguments(training, train_data, eval_data, strategy, epochs, training.steps_per_epoch)
+        arguments["callbacks"] += [
+            *([EpochProgress(epochs)] if strategy.extended.should_checkpoint else []),
+            keras.callbacks.TensorBoard(log_dir=os.path.join(run_dir, "tensorboard")),
+            # Each worker of a multi-worker job backs up to its own subdirectory (Keras does it).
+            keras.callbacks.BackupAndRestore(backup_dir),
+            *callbacks,
+        ]
+        history = model.fit(**arguments)
         model.save_weights(os.path.join(run_dir, WEIGHTS))
         write_model_files(run_dir, spec, training.model, hparams)
         write_json(
@@ -313,6 +300,46 @@ def train(
             },
         )
     return model
+
+
+def fit_arguments(
+    training: TrainingConfig,
+    train_data: DatasetFn,
+    eval_data: DatasetFn,
+    strategy: tf.distribute.Strategy,
+    epochs: int,
+    steps_per_epoch: int | None,
+) -> dict:
+    """What `fit` gets, in the Trainer and in every Tuner trial alike: the global batch (the configured
+    per-replica batch times the strategy's replicas), each worker's share of the batches, `epochs`
+    epochs (of `steps_per_epoch` steps, the train split repeating, when set), and the early stopping on
+    the eval AUC that keeps the best epoch's weights."""
+    global_batch = training.batch_size * strategy.num_replicas_in_sync
+    repeat = steps_per_epoch is not None
+    return dict(
+        x=_batch_sharded(train_data(global_batch, None if repeat else 1)),
+        validation_data=_batch_sharded(eval_data(global_batch, 1)),
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        callbacks=[
+            # Before EarlyStopping and History, which read the epoch's logs it adds to.
+            EpochTimer(),
+            keras.callbacks.EarlyStopping(
+                monitor=EVAL_AUC, mode="max", patience=training.patience, restore_best_weights=True
+            ),
+        ],
+        verbose=2,
+    )
+
+
+def shuffle_seed(training: TrainingConfig, transform_output: str, train_files: list[str]) -> int:
+    """The seed of the train split's shuffling: the configured one; without one, one drawn from the data
+    (every worker of a multi-worker job must shuffle alike, each taking its share of the same batches,
+    and the Tuner's trials shuffle as the Trainer does)."""
+    if training.seed is not None:
+        return training.seed
+    key = json.dumps([transform_output, sorted(train_files)]).encode()
+    return int(hashlib.sha256(key).hexdigest()[:8], 16)
 
 
 def _batch_sharded(dataset: tf.data.Dataset) -> tf.data.Dataset:

@@ -11,13 +11,22 @@ import dataclasses
 import os
 
 import keras_tuner as kt
+import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 from tfx import v1 as tfx
 
 from mian.config.pipeline_config import TrainingConfig, TuningConfig
 from mian.names import EVAL_AUC
-from mian.stages.trainer import TRAINING_KEY, DatasetFn, click_rate, transformed_dataset_fn
+from mian.stages.trainer import (
+    TRAINING_KEY,
+    DatasetFn,
+    click_rate,
+    distribution_strategy,
+    fit_arguments,
+    shuffle_seed,
+    transformed_dataset_fn,
+)
 from mian.stages.transform import model_feature_spec
 from mian_keras import FeatureSpec, HParams, build_model, compile_model
 
@@ -40,9 +49,10 @@ def make_tuner(
     train_data: DatasetFn,
     directory: str,
     seed: int = 0,
+    strategy: tf.distribute.Strategy | None = None,
 ) -> kt.Tuner:
     """A random search over `tuning.search_space` on top of `training.hparams` (and the train split's
-    click rate), building `training.model`."""
+    click rate), building `training.model` under `strategy` (the Trainer's; default: the current one)."""
     base = dict(training.hparams)
     base.setdefault("click_rate", click_rate(train_data))
     unknown = sorted(set(tuning.search_space) - {f.name for f in dataclasses.fields(HParams)})
@@ -62,28 +72,29 @@ def make_tuner(
         directory=directory,
         project_name=training.model,
         overwrite=True,
+        distribution_strategy=strategy or tf.distribute.get_strategy(),
     )
 
 
-def fit_arguments(
-    training: TrainingConfig, tuning: TuningConfig, train_data: DatasetFn, eval_data: DatasetFn
+def trial_fit_arguments(
+    training: TrainingConfig,
+    tuning: TuningConfig,
+    train_data: DatasetFn,
+    eval_data: DatasetFn,
+    strategy: tf.distribute.Strategy,
 ) -> dict:
-    """What each trial's fit() gets: the Trainer's batches and early stopping, `tuning.epochs` epochs."""
-    repeat = tuning.steps_per_epoch is not None
-    return dict(
-        x=train_data(training.batch_size, None if repeat else 1),
-        validation_data=eval_data(training.batch_size, 1),
-        epochs=tuning.epochs,
-        steps_per_epoch=tuning.steps_per_epoch,
-        callbacks=[keras.callbacks.EarlyStopping(monitor=EVAL_AUC, mode="max", patience=training.patience)],
-        verbose=2,
-    )
+    """What each trial's fit() gets: the Trainer's (mian.stages.trainer.fit_arguments: global batch,
+    sharding, early stopping), for `tuning.epochs` epochs of `tuning.steps_per_epoch` steps."""
+    return fit_arguments(training, train_data, eval_data, strategy, tuning.epochs, tuning.steps_per_epoch)
 
 
-def search(spec, training, tuning, train_data, eval_data, directory: str, seed: int = 0) -> dict:
+def search(
+    spec, training, tuning, train_data, eval_data, directory: str, seed: int = 0, strategy=None
+) -> dict:
     """Run the search; returns the best trial's values (names of HParams fields)."""
-    tuner = make_tuner(spec, training, tuning, train_data, directory, seed)
-    tuner.search(**fit_arguments(training, tuning, train_data, eval_data))
+    strategy = strategy or tf.distribute.get_strategy()
+    tuner = make_tuner(spec, training, tuning, train_data, directory, seed, strategy)
+    tuner.search(**trial_fit_arguments(training, tuning, train_data, eval_data, strategy))
     return dict(tuner.get_best_hyperparameters(1)[0].values)
 
 
@@ -95,15 +106,18 @@ def tuner_fn(fn_args) -> tfx.components.TunerFnResult:
     tft_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     spec = model_feature_spec(tft_output, config)
     schema = tft_output.transformed_metadata.schema
+    # As the Trainer trains: its strategy, its shuffling (mian.stages.trainer.run_fn).
+    strategy = distribution_strategy()
     train_data = transformed_dataset_fn(
         fn_args.train_files,
         schema,
         spec.label,
         fn_args.data_accessor,
-        training.seed,
+        shuffle_seed(training, fn_args.transform_graph_path, fn_args.train_files),
         training.shuffle_buffer,
     )
     eval_data = transformed_dataset_fn(fn_args.eval_files, schema, spec.label, fn_args.data_accessor)
-    tuner = make_tuner(spec, training, tuning, train_data, os.path.join(fn_args.working_dir, "search"))
-    fit_kwargs = fit_arguments(training, tuning, train_data, eval_data)
+    directory = os.path.join(fn_args.working_dir, "search")
+    tuner = make_tuner(spec, training, tuning, train_data, directory, strategy=strategy)
+    fit_kwargs = trial_fit_arguments(training, tuning, train_data, eval_data, strategy)
     return tfx.components.TunerFnResult(tuner=tuner, fit_kwargs=fit_kwargs)

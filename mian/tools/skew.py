@@ -68,9 +68,9 @@ def _raw_rows(tensors: dict[str, np.ndarray]) -> list[tf.train.Example]:
 def training_statistics(pipeline_root: str) -> str:
     """The statistics file of the pipeline's newest StatisticsGen output."""
     newest = newest_numbered(os.path.join(pipeline_root, "StatisticsGen", "statistics"))
-    for split in TRAINING_SPLITS if newest else ():
-        path = os.path.join(newest, split, STATISTICS_FILE)
-        if tf.io.gfile.exists(path):
+    for split in TRAINING_SPLITS:
+        path = os.path.join(newest, split, STATISTICS_FILE) if newest else ""
+        if path and tf.io.gfile.exists(path):
             return path
     raise FileNotFoundError(f"no training statistics under {pipeline_root}: has the pipeline run?")
 

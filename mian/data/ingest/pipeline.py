@@ -332,7 +332,11 @@ def _first_occurrence(occurrences, location, text, table: str, field: str):
     """The occurrence that comes first by (file, line), and a duplicate rejection for each other."""
     first, *others = sorted(occurrences, key=location)
     kept = location(first)
-    return first, [records.duplicate(table, *location(o), text(o), field, kept) for o in others]
+    rejected = []
+    for other in others:
+        file, line = location(other)
+        rejected.append(records.duplicate(table, file, line, text(other), field, kept))
+    return first, rejected
 
 
 def derived_context_clash(config: DatasetConfig, data_dir: str) -> str | None:
@@ -425,7 +429,8 @@ def _click_keys(impression: dict, config: DatasetConfig):
 
 
 def _examples_of_block(key_and_values, config: DatasetConfig, last_day: int):
-    impressions, clicks = [], []
+    impressions: list = []
+    clicks: list = []
     for kind, value in key_and_values[1]:
         (impressions if kind == "impression" else clicks).append(value)
     impressions.sort(key=lambda r: (r["ts"], r["file"], r["line"]))

@@ -140,15 +140,16 @@ def _decode(raw: bytes) -> str:
 
 def _parse(chunk: Chunk, number: int, text: str) -> RawRow:
     if chunk.file_format == "csv":
+        header = chunk.header or ()  # a CSV chunk always carries its file's header
         try:
             (values,) = list(csv.reader([text]))
         except (csv.Error, ValueError) as error:
             return RawRow(chunk.path, number, text, error=f"unparseable CSV: {error}")
-        if len(values) != len(chunk.header):
+        if len(values) != len(header):
             return RawRow(
-                chunk.path, number, text, error=f"expected {len(chunk.header)} CSV columns, got {len(values)}"
+                chunk.path, number, text, error=f"expected {len(header)} CSV columns, got {len(values)}"
             )
-        return RawRow(chunk.path, number, text, columns=dict(zip(chunk.header, values, strict=True)))
+        return RawRow(chunk.path, number, text, columns=dict(zip(header, values, strict=True)))
     try:
         columns = json.loads(text)
     except ValueError as error:

@@ -142,7 +142,7 @@ def _label(value, field: str) -> int:
 def _columns(row: RawRow) -> dict:
     if row.error is not None:
         raise _Invalid(BAD_ENCODING if row.error.startswith(NOT_UTF8) else UNPARSEABLE, "", row.error)
-    return row.columns
+    return row.columns or {}
 
 
 def _required(columns: dict, name: str) -> str:
@@ -154,7 +154,7 @@ def _required(columns: dict, name: str) -> str:
 
 def _values(columns: dict, spec: dict) -> dict:
     """{column: value} for the configured columns; a missing or empty value is None."""
-    values = {}
+    values: dict[str, str | float | None] = {}
     for name, kind in spec.items():
         raw = columns.get(name)
         text = None if raw is None else str(raw).strip()
