@@ -15,15 +15,18 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV)
 
+# pip's output goes to a log (a failed install prints its tail): the terminal shows mian's lines.
+INSTALL_LOG := $(VENV)/install.log
 $(INSTALLED): $(BIN)/python requirements.txt constraints.txt pyproject.toml
-	$(BIN)/pip install --ignore-requires-python -r requirements.txt
-	$(BIN)/pip install --no-deps -e .
-	touch $@
+	@echo "mian: installing the pinned environment into $(VENV) (a few minutes the first time; log: $(INSTALL_LOG))"
+	@{ $(BIN)/pip install --ignore-requires-python -r requirements.txt \
+	  && $(BIN)/pip install --no-deps -e . ; } > $(INSTALL_LOG) 2>&1 || { tail -n 30 $(INSTALL_LOG); exit 1; }
+	@touch $@
 
 run: $(INSTALLED)
-	$(BIN)/mian run
+	@$(BIN)/mian run
 
 # The whole suite, end-to-end tests included (CI); `make unit` skips those for a quick check.
 test: lint $(INSTALLED)
