@@ -1,12 +1,18 @@
-"""Where the checkout's code folders go once installed (pyproject.toml's package-dir), for the tests."""
+"""Where the checkout's code folders are imported from (mian's links to pipeline/, components/ and
+serving/), for the tests."""
 
+import os
 import pathlib
-import tomllib
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-# The folders of the project's code; pipeline/, components/ and serving/ install as subpackages of mian.
+# The folders of the project's code; pipeline/, components/ and serving/ are subpackages of mian through
+# the links mian/pipeline -> ../pipeline and the like.
 CODE_FOLDERS = ("mian", "mian_keras", "pipeline", "components", "serving")
-PACKAGE_DIRS = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+PACKAGE_DIRS = {
+    f"mian.{link.name}": os.path.basename(os.readlink(link))
+    for link in sorted((REPO / "mian").iterdir())
+    if link.is_symlink()
+}
 
 
 def installed_parts(path: pathlib.Path) -> list[str]:
