@@ -34,6 +34,8 @@ class _Progress(threading.Thread):
         self.since_ms = int(time.time() * 1000)
         self.stop = threading.Event()
         self._announced: dict[str, str] = {}
+        # A progress line polls too (from the pipeline's thread), so that it follows its component's line.
+        self._polling = threading.Lock()
 
     def run(self) -> None:
         while not self.stop.wait(self.interval):
@@ -41,6 +43,16 @@ class _Progress(threading.Thread):
         self.poll()
 
     def poll(self) -> None:
+        with self._polling:
+            self._poll()
+
+    def write_line(self, line: str) -> None:
+        """A line of a component's own, after the states polled so far (not between them)."""
+        with self._polling:
+            self.terminal.write(line + "\n")
+            self.terminal.flush()
+
+    def _poll(self) -> None:
         from tfx.orchestration import metadata
 
         from mian.cli.run_report import component_runs, latest_run
@@ -68,12 +80,24 @@ class _Progress(threading.Thread):
             self.terminal.flush()
 
 
+class _ProgressLines(logging.Handler):
+    """Writes the components' progress lines (mian.names.PROGRESS_LOGGER) on the terminal, indented
+    under the component that writes them: the components' states are brought up to date first."""
+
+    def __init__(self, progress: _Progress):
+        super().__init__()
+        self.progress = progress
+        self.setFormatter(logging.Formatter("    %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.progress.poll()
+        self.progress.write_line(self.format(record))
+
+
 @contextlib.contextmanager
-def _progress_lines_to(terminal):
-    """The components' progress lines (mian.names.PROGRESS_LOGGER) on the terminal too, indented under
-    the component that writes them; they stay in the log as well."""
-    handler = logging.StreamHandler(terminal)
-    handler.setFormatter(logging.Formatter("    %(message)s"))
+def _progress_lines_to(progress: _Progress):
+    """The components' progress lines on the terminal too; they stay in the log as well."""
+    handler = _ProgressLines(progress)
     logger = logging.getLogger(PROGRESS_LOGGER)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -111,7 +135,7 @@ def run_pipeline(
         progress = _Progress(config, terminal)
         progress.start()
         try:
-            with _progress_lines_to(terminal):
+            with _progress_lines_to(progress):
                 run(config, until)
         except Exception as failure:  # the run stops; the report says where and why
             logging.exception("the pipeline failed")
