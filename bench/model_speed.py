@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     spec = paper_scale_spec()
-    hp = HParams(batch_size=args.batch_size).replace(**json.loads(args.hparams))
+    hp = HParams().replace(**json.loads(args.hparams))
     longest = spec.sequence_length if args.longest_history is None else args.longest_history
     lengths = [np.random.default_rng(s).integers(0, longest + 1, args.batch_size) for s in range(args.steps)]
     batches = [

@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--within", help="also list the single ops whose names contain this (a module)")
     args = parser.parse_args()
-    hp = HParams(batch_size=BATCH).replace(**json.loads(args.hparams))
+    hp = HParams().replace(**json.loads(args.hparams))
     spec = paper_scale_spec()
     session, train, feeds = traced_step(args.model, spec, hp)
     for _ in range(5):

@@ -61,7 +61,6 @@ class HParams:
     # Eq. 16's MLP: 256-128-64 (DeepCTR's default for its baselines) for every model, not section 4.3's
     # 32-8, which is narrow for the products of fields the data holds.
     mlp_units: tuple[int, ...] = (256, 128, 64)
-    batch_size: int = 128
     # Section 4.3's dropout, on the MLP (and the baselines' attention and cross layers).
     dropout: float = 0.2
     # Dropout inside IBIM's Transformer: off. Its random masks over [batch, heads, T, T] cost ~20% of

@@ -81,9 +81,41 @@ def test_every_shipped_setting_and_preset_passes():
     for path in (default_config_path(), "configs/daily.yaml"):
         assert settings_problems(PipelineConfig.load(path)) == []
     config = PipelineConfig(data_dir="d", tuning=TuningConfig(enabled=True))  # the default search space
-    presets = [HParams.paper(), *(HParams(**changes) for changes in ABLATIONS.values())]
-    for hparams in presets:
-        # As a config file carries them: JSON, tuples as lists.
-        values = json.loads(json.dumps(dataclasses.asdict(hparams)))
+    defaults = dataclasses.asdict(HParams())
+    paper = {k: v for k, v in dataclasses.asdict(HParams.paper()).items() if v != defaults[k]}
+    for changes in [paper, *ABLATIONS.values()]:
+        # As a config file carries them: the changed values only, in JSON (tuples as lists).
+        values = json.loads(json.dumps(changes))
         trained = dataclasses.replace(config.training, hparams=values)
-        assert settings_problems(dataclasses.replace(config, training=trained)) == []
+        assert settings_problems(dataclasses.replace(config, training=trained)) == [], changes
+
+
+def test_a_setting_the_model_does_not_read_is_refused(tmp_path, capsys):
+    line = refused(tmp_path, capsys, "--model", "mian", "--hparams", '{"cin_layer_sizes": [32, 32]}')
+    assert "training.hparams.cin_layer_sizes: model 'mian' does not read it" in line and "num_heads" in line
+    line = refused(tmp_path, capsys, "--model", "lr", "--hparams", '{"dropout": 0.3}')
+    assert "training.hparams.dropout: model 'lr' does not read it" in line
+    # Read under another setting only: cross_parallel matters when GIM has cross layers.
+    config = PipelineConfig(data_dir="d")
+    for hparams, problems in (({"gim_cross_layers": 0, "cross_parallel": True}, ["cross_parallel"]),
+                              ({"gim_cross_layers": 1, "cross_parallel": True}, [])):  # fmt: skip
+        changed = dataclasses.replace(config, training=dataclasses.replace(config.training, hparams=hparams))
+        assert [p.split(":")[0] for p in settings_problems(changed)] == [
+            f"training.hparams.{name}" for name in problems
+        ]
+    # A searched setting the model never reads wastes every trial.
+    search = TuningConfig(enabled=True, search_space={"attention_units": [[16], [36]]})
+    (problem,) = settings_problems(dataclasses.replace(PipelineConfig(data_dir="d"), tuning=search))
+    assert problem.startswith("tuning.search_space.attention_units: model 'mian' does not read it")
+
+
+def test_a_model_saved_with_a_field_hparams_no_longer_has_still_loads(tmp_path):
+    from mian.stages.model_files import HPARAMS_FILE, rebuild_model, write_model_files
+    from tests.conftest import small_spec
+
+    write_model_files(str(tmp_path), small_spec(), "din", {"dropout": 0.3})
+    path = tmp_path / HPARAMS_FILE
+    saved = json.loads(path.read_text())
+    path.write_text(json.dumps({**saved, "batch_size": 128}))  # as models saved before it went wrote it
+    model = rebuild_model(str(tmp_path))
+    assert model.count_params() > 0

@@ -22,7 +22,7 @@ def check_models(
         print(f"unknown model(s) {unknown}; known: {sorted(MODELS)}")
         return 2
     spec = paper_scale_spec()
-    hp = HParams(batch_size=batch_size, **hparams)
+    hp = HParams(**hparams)
     # The item table is large and the sample small: ids are drawn from a small range so they repeat.
     train = random_batch(spec, steps * batch_size, seed=seed)
     _narrow_ids(train)

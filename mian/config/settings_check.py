@@ -1,6 +1,7 @@
 """A run's settings checked before its first component: the model's name, every hyperparameter's name
-and type, and the tuning search space. A wrong setting found here costs a line and no time; found by
-the Trainer, it costs ingestion, statistics and Transform first (hours at scale).
+and type, that the chosen model reads it (mian_keras.hparams_read), and the tuning search space. A
+wrong setting found here costs a line and no time; found by the Trainer, it costs ingestion,
+statistics and Transform first (hours at scale).
 
 Each problem is one line naming the key and what it may be. (The config's own ranges, epochs >= 1 and
 the like, are checked when the config is built: mian.config.pipeline_config.)
@@ -14,6 +15,7 @@ import typing
 
 from mian.config.pipeline_config import PipelineConfig
 from mian_keras import MODELS, HParams
+from mian_keras.hparams_read import fields_read
 
 
 def settings_problems(config: PipelineConfig) -> list[str]:
@@ -26,6 +28,18 @@ def settings_problems(config: PipelineConfig) -> list[str]:
     if config.tuning.enabled:
         for name, space in config.tuning.search_space.items():
             problems += _search_problems(f"tuning.search_space.{name}", name, space)
+    if problems or model not in MODELS:
+        return problems
+    # Each setting must do something for this model: one it never reads is a mistake the run would hide.
+    read = fields_read(model, HParams(**config.training.hparams))
+    searched = config.tuning.search_space if config.tuning.enabled else {}
+    for where, names in (("training.hparams", config.training.hparams), ("tuning.search_space", searched)):
+        for name in names:
+            if name not in read:
+                problems.append(
+                    f"{where}.{name}: model {model!r} does not read it with these settings; it reads: "
+                    + ", ".join(sorted(read))
+                )
     return problems
 
 

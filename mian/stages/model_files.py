@@ -4,6 +4,7 @@ into every exported SavedModel, beside its variables, which is what a warm start
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -39,4 +40,7 @@ def rebuild_model(directory: str) -> keras.Model:
         spec = FeatureSpec.from_dict(json.load(f))
     with tf.io.gfile.GFile(os.path.join(directory, HPARAMS_FILE)) as f:
         hparams = json.load(f)
-    return build_model(hparams.pop("model"), spec, HParams(**hparams))
+    model = hparams.pop("model")
+    # A model saved before a field was dropped (batch_size, which no model read) still loads.
+    fields = {f.name for f in dataclasses.fields(HParams)}
+    return build_model(model, spec, HParams(**{k: v for k, v in hparams.items() if k in fields}))
