@@ -7,22 +7,17 @@ import math
 
 import tf_keras as keras
 
+from mian_keras.layers.embedding import PER_LOOKUP, PER_ROW
+from mian_keras.layers.field_interaction import SCALAR_SCORES, VECTOR_SCORES
+from mian_keras.layers.gim import GIM_CONCAT, GIM_SUM
+from mian_keras.layers.ibim import IBIM_ADDITIVE, IBIM_BILINEAR, NO_TRANSFORMER
+from mian_keras.layers.transformer import POST_LN, PRE_LN
 from mian_keras.lazy_adam import LazyAdam
 from mian_keras.weight_averaging import AveragingAdam
 
-PRE_LN = "pre_ln"
-POST_LN = "post_ln"
-NO_TRANSFORMER = "none"
+# The layers name their own options; the hyperparameters choose among them.
 TRANSFORMER_KINDS = (PRE_LN, POST_LN, NO_TRANSFORMER)
 TRUNCATED_NORMAL = "truncated_normal"
-PER_LOOKUP = "lookup"
-PER_ROW = "row"
-GIM_SUM = "sum"
-GIM_CONCAT = "concat"
-IBIM_ADDITIVE = "additive"
-IBIM_BILINEAR = "bilinear"
-SCALAR_SCORES = "scalar"
-VECTOR_SCORES = "vector"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,7 +5,6 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras.hparams import POST_LN, PRE_LN
 from mian_keras.layers.attention_pooling import masked_softmax, tanh_attention
 from mian_keras.layers.augru import AUGRUCell, InterestEvolution
 from mian_keras.layers.cin import CompressedInteraction
@@ -17,7 +16,7 @@ from mian_keras.layers.gim import GlobalInteraction
 from mian_keras.layers.ibim import ItemBehaviorsInteraction
 from mian_keras.layers.local_activation import LocalActivationUnit
 from mian_keras.layers.mlp import MLP
-from mian_keras.layers.transformer import TransformerBlock
+from mian_keras.layers.transformer import POST_LN, PRE_LN, TransformerBlock
 from mian_keras.layers.trim_padding import TrimPadding, pad_steps
 
 

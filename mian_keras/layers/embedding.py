@@ -6,7 +6,10 @@ import tensorflow as tf
 import tf_keras as keras
 
 from mian_keras.feature_spec import PADDING_ID, FeatureSpec
-from mian_keras.hparams import PER_LOOKUP, PER_ROW
+
+# What the embeddings' L2 penalizes: every lookup of a batch, or each distinct row the batch looks up once.
+PER_LOOKUP = "lookup"
+PER_ROW = "row"
 
 
 @keras.utils.register_keras_serializable(package="mian")

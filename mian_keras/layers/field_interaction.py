@@ -6,9 +6,12 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras.hparams import SCALAR_SCORES, VECTOR_SCORES
 from mian_keras.layers.attention_pooling import tanh_attention
 from mian_keras.layers.kernel_layer import KernelLayer
+
+# A field's attention score: one number, or one per embedding dimension.
+SCALAR_SCORES = "scalar"
+VECTOR_SCORES = "vector"
 
 
 @keras.utils.register_keras_serializable(package="mian")

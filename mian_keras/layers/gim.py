@@ -6,9 +6,12 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras.hparams import GIM_CONCAT, GIM_SUM
 from mian_keras.layers.attention_pooling import tanh_attention
 from mian_keras.layers.kernel_layer import KernelLayer
+
+# How GIM pools its representations (Eq. 15): a weighted sum at a common width, or their concatenation.
+GIM_SUM = "sum"
+GIM_CONCAT = "concat"
 
 
 @keras.utils.register_keras_serializable(package="mian")

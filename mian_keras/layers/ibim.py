@@ -5,11 +5,15 @@ from __future__ import annotations
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras.hparams import IBIM_ADDITIVE, IBIM_BILINEAR, NO_TRANSFORMER, PRE_LN
 from mian_keras.layers.attention_pooling import tanh_attention
 from mian_keras.layers.kernel_layer import KernelLayer
-from mian_keras.layers.transformer import TransformerBlock
+from mian_keras.layers.transformer import PRE_LN, TransformerBlock
 from mian_keras.layers.trim_padding import pad_steps
+
+# How a behavior is scored against the candidate, and the transformer option that skips the encoder.
+IBIM_ADDITIVE = "additive"
+IBIM_BILINEAR = "bilinear"
+NO_TRANSFORMER = "none"
 
 
 @keras.utils.register_keras_serializable(package="mian")

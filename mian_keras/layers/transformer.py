@@ -7,8 +7,11 @@ import math
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras.hparams import POST_LN, PRE_LN
 from mian_keras.layers.kernel_layer import KernelLayer
+
+# Where a transformer block normalizes: before each sublayer (pre-LN) or after its residual (post-LN).
+PRE_LN = "pre_ln"
+POST_LN = "post_ln"
 
 # Added to the attention logits of masked keys: exp() of it is 0 in float32.
 MASKED_LOGIT = -1e9
