@@ -2,7 +2,9 @@
 
 While the pipeline runs, everything the libraries print (Python logging, warnings, TensorFlow's C++
 logs, Keras' epoch lines) goes to a log file; the terminal shows each component as it starts and
-finishes, with its seconds. At the end comes the report read from ML Metadata (mian.cli.run_report).
+finishes, with its seconds, and under it the component's own progress lines (mian.names.PROGRESS_LOGGER:
+the ingestion's books, what Transform reads, each epoch). At the end comes the summary read from ML
+Metadata (mian.cli.run_report) and the path of the run's HTML report (mian.cli.report_page).
 """
 
 from __future__ import annotations
