@@ -109,6 +109,7 @@ def days(tmp_path_factory):
         "window": newest_json(f"{root_of(root, 'daily')}/TrainingWindow/examples", WINDOW_FILE),
         "warm": newest_json(f"{root_of(root, 'daily')}/Trainer/model_run", WARM_START_FILE),
         "trained_through": pushed_json(root, TRAINED_THROUGH_FILE),
+        "reports": sorted((root / "runs" / "reports" / "daily").glob("*.html")),
     }
     shutil.move(held, root / "data" / "impressions" / DAYS[-1])
     assert main(["run", "--config", config]) == 0
@@ -127,6 +128,8 @@ def test_day_one_backfills_the_window_and_starts_cold(days):
     }  # fmt: skip
     # The pushed model says through which span it trained: the next day's window reads it.
     assert day1["trained_through"] == {"span": DAYS[2]}
+    # One report: the run that trained; the earlier spans' runs only ingested and checked.
+    assert len(day1["reports"]) == 1
 
 
 def test_day_two_ingests_its_own_span_and_trains_warm_from_day_one(days):

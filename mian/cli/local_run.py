@@ -150,12 +150,15 @@ def run_pipeline(
         except LookupError:  # the pipeline failed before its first component ran
             report = RunReport(components=[], metrics={}, blessed=None, gate_failures=[], pushed_path=None)
         summary = format_report(report, slice_features(config.dataset()))
-        page = _report_page(config, report) if report.run_id else None
+        # A run up to a component (a backfill's earlier spans, ingested and checked) has no page of its
+        # own: the run that trains on them reports.
+        reported = bool(report.run_id) and until is None
+        page = _report_page(config, report) if reported else None
     out.write(summary + "\n")
     out.write(f"total: {time.monotonic() - started:.1f} s\n")
     if error:
         out.write(f"\nerror: {error}\n(details in {log_path})\n")
-    if report.run_id:
+    if reported:
         out.write(f"report: {page}\n" if page else f"report: not written (details in {log_path})\n")
     out.flush()
     return report, error, log_path
