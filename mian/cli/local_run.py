@@ -149,11 +149,12 @@ def run_pipeline(
             report = read_report(config.metadata_path, config.pipeline_name)
         except LookupError:  # the pipeline failed before its first component ran
             report = RunReport(components=[], metrics={}, blessed=None, gate_failures=[], pushed_path=None)
-        summary = format_report(report, slice_features(config.dataset()))
+        slices = slice_features(config.dataset())
+        summary = format_report(report, slices)
         # A run up to a component (a backfill's earlier spans, ingested and checked) has no page of its
         # own: the run that trains on them reports.
         reported = bool(report.run_id) and until is None
-        page = _report_page(config, report) if reported else None
+        page = _report_page(config, report, slices) if reported else None
     out.write(summary + "\n")
     out.write(f"total: {time.monotonic() - started:.1f} s\n")
     if error:
@@ -164,15 +165,14 @@ def run_pipeline(
     return report, error, log_path
 
 
-def _report_page(config: PipelineConfig, report) -> str | None:
+def _report_page(config: PipelineConfig, report, slices: list[str]) -> str | None:
     """The run's HTML report (mian.cli.report_page), or None when it could not be written: the run's
     outcome stands either way."""
     from mian.cli.report_page import report_path, write_report_page
-    from mian.stages.eval_config import slice_features
 
     path = report_path(config.output_root, config.pipeline_name, report.run_id)
     try:
-        return write_report_page(report, config.pipeline_name, path, slice_features(config.dataset()))
+        return write_report_page(report, config.pipeline_name, path, slices)
     except Exception:
         logging.exception("the run report could not be written")
         return None

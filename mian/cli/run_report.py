@@ -59,14 +59,16 @@ class RunReport:
         return self.metrics.get((), {})
 
 
+def _pipeline_runs(store, pipeline_name: str) -> list:
+    """The pipeline's `pipeline_run` contexts, oldest first."""
+    runs = [c for c in store.get_contexts_by_type("pipeline_run") if _belongs_to(store, c, pipeline_name)]
+    return sorted(runs, key=lambda c: (c.create_time_since_epoch, c.id))
+
+
 def latest_run(store, pipeline_name: str, since_ms: int = 0):
     """The pipeline's newest `pipeline_run` context created at or after `since_ms`, or None."""
-    runs = [
-        c
-        for c in store.get_contexts_by_type("pipeline_run")
-        if c.create_time_since_epoch >= since_ms and _belongs_to(store, c, pipeline_name)
-    ]
-    return max(runs, key=lambda c: (c.create_time_since_epoch, c.id), default=None)
+    runs = [c for c in _pipeline_runs(store, pipeline_name) if c.create_time_since_epoch >= since_ms]
+    return runs[-1] if runs else None
 
 
 def component_runs(store, run, pipeline_name: str) -> list[tuple[ComponentRun, metadata_store_pb2.Execution]]:
@@ -85,12 +87,7 @@ def run_ids(metadata_path: str, pipeline_name: str) -> list[str]:
     """The ids of the pipeline's runs recorded in the SQLite MLMD at `metadata_path`, oldest first."""
     config = metadata.sqlite_metadata_connection_config(metadata_path)
     with metadata.Metadata(config) as handle:
-        runs = [
-            c
-            for c in handle.store.get_contexts_by_type("pipeline_run")
-            if _belongs_to(handle.store, c, pipeline_name)
-        ]
-    return [c.name for c in sorted(runs, key=lambda c: (c.create_time_since_epoch, c.id))]
+        return [c.name for c in _pipeline_runs(handle.store, pipeline_name)]
 
 
 def read_report(metadata_path: str, pipeline_name: str, run_id: str | None = None) -> RunReport:

@@ -37,7 +37,7 @@ def auc_bars(summary: dict[str, dict[str, tuple[float, float]]], path: str, metr
     models = list(dict.fromkeys(m for per in summary.values() for m in per))
     colors = model_colors(models)
     figure = Figure(figsize=(1.2 + 0.55 * len(models) * len(summary), 4.6), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(1, len(summary), squeeze=False)[0])
+    axes = figure.subplots(1, len(summary), squeeze=False)[0]
     for ax, (dataset, per) in zip(axes, summary.items(), strict=True):
         names = [m for m in models if m in per]
         means = np.array([per[m][0] for m in names])
