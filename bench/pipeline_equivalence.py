@@ -1,7 +1,7 @@
 """Multi-process Beam against in-memory Beam: the same examples, vocabularies and model inputs.
 
 Runs the pipeline (LocalDagRunner) up to Transform twice on one data directory: with the DirectRunner
-in one process (`--direct_num_workers=1`, what `mian run` ships with) and in its multi-processing mode
+in one process (no Beam options, what `mian run` ships with) and in its multi-processing mode
 on 2 workers, the mode that stands in for a distributed runner on one machine (work split into
 bundles, run in other processes, outputs merged). Then compares, split by split, ExampleGen's examples
 and Transform's transformed examples as multisets of records (the order of records in the output
@@ -38,7 +38,7 @@ from mian.data.synthetic import GeneratorConfig, generate  # noqa: E402
 from mian.numbered_dirs import newest_numbered  # noqa: E402
 from mian.pipeline.local_runner import run  # noqa: E402
 
-MODES = {"in-memory": ("--direct_num_workers=1",), "multi-process": tuple(MULTI_PROCESS)}
+MODES = {"in-memory": (), "multi-process": tuple(MULTI_PROCESS)}
 
 
 def main() -> int:
