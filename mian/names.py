@@ -39,6 +39,15 @@ WARMUP_FILE = "assets.extra/tf_serving_warmup_requests"
 # (fresh-YYYY-MM-DD) beside the window's train split: what the Trainer trains on when it starts warm.
 FRESH_SPLIT_PREFIX = "fresh-"
 
+# At the root of Transform's transformed examples: {split: raw file patterns} for the splits it did not
+# transform (listed in the artifact's splits all the same), which the Trainer and Tuner read raw and
+# transform through the transform graph as they read (components/transform/executor.py).
+UNTRANSFORMED_SPLITS_FILE = "untransformed_splits.json"
+
+# Inside the Evaluator's evaluation artifact: the report run's TFMA output, the candidate's every metric
+# on every slice; the artifact's own files are the gate's (mian.stages.eval_config).
+SLICES_EVALUATION_DIR = "slices"
+
 # Metrics, as the Trainer, TFMA and the reports name them.
 AUC = "auc"
 GAUC = "gauc"

@@ -123,6 +123,9 @@ def create_components(config: PipelineConfig, until: str | None = None) -> list:
         preprocessing_fn=f"{MODULE}.preprocessing_fn",
         custom_config=transform_config,
         disable_statistics=not config.transform_statistics,
+        # TFX keys the cache by the analyzed files' paths, and a run's input is a new artifact (a new
+        # log, a new window) at a new path: nothing written would ever be read again.
+        disable_analyzer_cache=True,
     )
     trainer_config = trainer_custom_config(
         transform_config,

@@ -29,6 +29,7 @@ from mian.data.ingest.span_store import span_records
 from mian.data.ingest.spans import parse_span, span_name
 from mian.data.ingest.window import WINDOW_FILE
 from mian.data.synthetic import GeneratorConfig, generate
+from mian.names import UNTRANSFORMED_SPLITS_FILE
 from mian.numbered_dirs import newest_numbered, numbers_under
 from mian.pipeline.mian_pipeline import last_span_check
 from mian.stages.trainer import WARM_START_FILE
@@ -123,6 +124,7 @@ def test_day_one_backfills_the_window_and_starts_cold(days):
     window = {split: [s["span"] for s in day1["window"][split]] for split in ("train", "eval", "test")}
     assert window == {"train": DAYS[0:3], "eval": [DAYS[3]], "test": [DAYS[4]]}
     assert day1["window"]["fresh"] == [DAYS[2]]  # no base: the newest train span
+    assert day1["window"]["warm_start_base"] is False
     assert day1["warm"] == {
         "source": None, "reason": "no pushed model to start from", "rows": {}, "trained_on": "the train split"
     }  # fmt: skip
@@ -150,10 +152,16 @@ def test_day_two_ingests_its_own_span_and_trains_warm_from_day_one(days):
     # Warm, it trained on the one span its base had not: the window's newest train span, a split of
     # its own; and its pushed model says so for the next day.
     assert window["fresh"] == [DAYS[3]] and warm["trained_on"] == [DAYS[3]]
+    assert window["warm_start_base"] is True
+    # Transform wrote what the warm Trainer reads, the fresh span and the eval split, and left the train
+    # split (for a Trainer falling back to a cold start) and the test split (the Evaluator's) raw.
     transformed = newest_numbered(f"{root_of(root, 'daily')}/Transform/transformed_examples")
     assert sorted(os.listdir(transformed)) == sorted(
-        ["Split-train", "Split-eval", "Split-test", f"Split-fresh-{DAYS[3]}"]
+        ["Split-eval", f"Split-fresh-{DAYS[3]}", UNTRANSFORMED_SPLITS_FILE]
     )
+    window_uri = newest_numbered(f"{root_of(root, 'daily')}/TrainingWindow/examples")
+    with open(os.path.join(transformed, UNTRANSFORMED_SPLITS_FILE)) as f:
+        assert json.load(f) == {s: [os.path.join(split_dir(window_uri, s), "*")] for s in ("train", "test")}
     assert pushed_json(root, TRAINED_THROUGH_FILE) == {"span": DAYS[3]}
     versions = numbers_under(str(root / "runs" / "serving" / "daily"))
     assert warm["source"] == os.path.join(str(root / "runs" / "serving" / "daily"), str(day1["versions"][0]))

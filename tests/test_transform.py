@@ -1,14 +1,18 @@
 """The preprocessing_fn under TF Transform's Beam implementation, on hand-made raw examples."""
 
 import dataclasses
+import json
+import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from mian.config.pipeline_config import VocabularyConfig
+from mian.names import UNTRANSFORMED_SPLITS_FILE
+from mian.stages.trainer import split_dataset_fn
 from mian.stages.transform import model_feature_spec
-from tests.model_helpers import raw_example, run_transform, synthetic_config
+from tests.model_helpers import raw_example, run_transform, serialized, synthetic_config
 
 T = 30
 
@@ -115,3 +119,28 @@ def test_users_seen_less_often_than_the_threshold_share_the_ids_of_unseen_users(
     assert 2 <= int(out[3]["user_id"]) < size and 2 <= int(served["user_id"]) < size
     # The threshold is the user id's alone: c2, seen once, keeps its own id.
     assert tft_output.vocabulary_by_name("category") == [b"c1", b"c2"]
+
+
+def test_a_split_left_untransformed_is_read_raw_through_the_transform_graph(transformed, tmp_path):
+    """A daily window's train split that Transform left raw (the Trainer was expected to start warm)
+    reads, for a Trainer falling back to a cold start, as Transform would have written it."""
+    train, _, tft_output, _ = transformed
+    raw_dir = tmp_path / "window" / "Split-train"
+    raw_dir.mkdir(parents=True)
+    with tf.io.TFRecordWriter(str(raw_dir / "part-0.gz"), options="GZIP") as writer:
+        for example in _examples()[0]:
+            writer.write(serialized(example))
+    output = tmp_path / "transformed"
+    output.mkdir()
+    (output / UNTRANSFORMED_SPLITS_FILE).write_text(json.dumps({"train": [str(raw_dir / "*")]}))
+    make = split_dataset_fn([os.path.join(output, "Split-train", "*")], tft_output, "clicked")
+    ((features, labels),) = list(make(len(train), 1))
+    np.testing.assert_array_equal(labels.numpy().ravel(), [e["clicked"] for e in train])
+    assert set(features) == set(train[0]) - {"clicked"}
+    for name in features:
+        expected = np.stack([e[name] for e in train])
+        np.testing.assert_allclose(features[name].numpy().reshape(expected.shape), expected, err_msg=name)
+
+    # A split neither transformed nor listed is named in the error.
+    with pytest.raises(ValueError, match="split 'eval' is neither transformed nor listed"):
+        split_dataset_fn([os.path.join(output, "Split-eval", "*")], tft_output, "clicked")

@@ -1,4 +1,5 @@
-"""TFX's Transform, with progress lines: what it analyzes and transforms, and how many examples."""
+"""TFX's Transform: the splits the Trainer reads, with progress lines saying what it analyzes and
+transforms."""
 
 from mian.components.transform.component import Transform
 

@@ -1,5 +1,6 @@
-"""TFX's Transform component (id "Transform", the same parameters and outputs), telling a person
-watching the run what it analyzes and transforms (components/transform/executor.py)."""
+"""TFX's Transform component (id "Transform", the same parameters and outputs), transforming the splits
+the Trainer reads and telling a person watching the run what it analyzes and transforms
+(components/transform/executor.py)."""
 
 from __future__ import annotations
 

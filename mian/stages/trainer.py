@@ -35,7 +35,7 @@ from tfx_bsl.public import tfxio
 
 from mian.config.dataset_config import DatasetConfig
 from mian.config.pipeline_config import TrainingConfig
-from mian.names import EVAL_AUC, FRESH_SPLIT_PREFIX
+from mian.names import EVAL_AUC, FRESH_SPLIT_PREFIX, UNTRANSFORMED_SPLITS_FILE
 from mian.stages.epoch_progress import EpochProgress
 from mian.stages.epoch_timer import EpochTimer
 from mian.stages.export import export_serving_model
@@ -137,8 +137,8 @@ def run_fn(fn_args) -> None:
     if training.seed is not None:
         keras.utils.set_random_seed(training.seed)
 
-    train_data = transformed_dataset_fn(
-        fn_args.train_files, schema, spec.label, fn_args.data_accessor, seed, training.shuffle_buffer
+    train_data = split_dataset_fn(
+        fn_args.train_files, tft_output, spec.label, fn_args.data_accessor, seed, training.shuffle_buffer
     )
     training = dataclasses.replace(training, hparams=with_click_rate(training.hparams, train_data))
     fresh = fresh_splits(fn_args.train_files)
@@ -164,7 +164,7 @@ def run_fn(fn_args) -> None:
         spec,
         training,
         train_data,
-        transformed_dataset_fn(fn_args.eval_files, schema, spec.label, fn_args.data_accessor),
+        split_dataset_fn(fn_args.eval_files, tft_output, spec.label, fn_args.data_accessor),
         fn_args.model_run_dir,
         backup_dir,
         strategy,
@@ -215,7 +215,64 @@ def transformed_dataset_fn(
     data accessor reads them; outside (the benchmarks), TFXIO's TFExampleRecord, which is what the
     accessor uses for tf.Example payloads.
     """
+    return _dataset_fn(files, schema, label, _label_column, data_accessor, shuffle_seed, shuffle_buffer)
 
+
+def split_dataset_fn(
+    files: list[str],
+    tft_output: tft.TFTransformOutput,
+    label: str,
+    data_accessor=None,
+    shuffle_seed: int | None = None,
+    shuffle_buffer: int = 0,
+) -> DatasetFn:
+    """`transformed_dataset_fn` on a split of Transform's output (TFX's `<uri>/Split-<split>/*`), or,
+    when Transform left the split untransformed (a daily window's train split when the Trainer is
+    expected to start warm: components/transform/executor.py), the same batches from its raw examples
+    through the transform graph, as the served model transforms them."""
+    raw = untransformed_patterns(files)
+    if raw is None:
+        schema = tft_output.transformed_metadata.schema
+        return transformed_dataset_fn(files, schema, label, data_accessor, shuffle_seed, shuffle_buffer)
+    layer = tft_output.transform_features_layer()
+
+    def transformed(raw_features: dict):
+        features = layer(raw_features)
+        return _label_column(features, features.pop(label))
+
+    schema = tft_output.raw_metadata.schema
+    return _dataset_fn(raw, schema, None, transformed, data_accessor, shuffle_seed, shuffle_buffer)
+
+
+def untransformed_patterns(files: list[str]) -> list[str] | None:
+    """The raw file patterns of the split that `files` name (TFX's `<uri>/Split-<split>/*`) when
+    Transform did not transform it (UNTRANSFORMED_SPLITS_FILE), None when it did."""
+    split_dirs = [os.path.dirname(pattern) for pattern in files]
+    missing = [d for d in split_dirs if not tf.io.gfile.isdir(d)]
+    if not missing:
+        return None
+    raw: list[str] = []
+    for directory in missing:
+        uri, split = os.path.dirname(directory), os.path.basename(directory).removeprefix("Split-")
+        path = os.path.join(uri, UNTRANSFORMED_SPLITS_FILE)
+        listed = json.loads(tf.io.gfile.GFile(path).read()) if tf.io.gfile.exists(path) else {}
+        if split not in listed:
+            raise ValueError(f"{uri}: split {split!r} is neither transformed nor listed in {path}")
+        raw.extend(listed[split])
+    if len(missing) < len(files):
+        raise ValueError(f"{files}: some of these splits are transformed and some are not")
+    return raw
+
+
+def _dataset_fn(
+    files: list[str],
+    schema,
+    label: str | None,
+    to_pair: Callable,
+    data_accessor,
+    shuffle_seed: int | None,
+    shuffle_buffer: int,
+) -> DatasetFn:
     def make(batch_size: int, epochs: int | None) -> tf.data.Dataset:
         options = tfxio.TensorFlowDatasetOptions(
             batch_size=batch_size,
@@ -229,7 +286,7 @@ def transformed_dataset_fn(
             dataset = data_accessor.tf_dataset_factory(files, options, schema)
         else:
             dataset = tfxio.TFExampleRecord(file_pattern=files, schema=schema).TensorFlowDataset(options)
-        return dataset.map(_label_column).prefetch(tf.data.AUTOTUNE)
+        return dataset.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
     return make
 

@@ -25,7 +25,7 @@ from mian.stages.trainer import (
     distribution_strategy,
     fit_arguments,
     shuffle_seed,
-    transformed_dataset_fn,
+    split_dataset_fn,
 )
 from mian.stages.transform import model_feature_spec
 from mian_keras import FeatureSpec, HParams, build_model, compile_model
@@ -105,18 +105,17 @@ def tuner_fn(fn_args) -> tfx.components.TunerFnResult:
     tuning = TuningConfig(**config[TUNING_KEY])
     tft_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     spec = model_feature_spec(tft_output, config)
-    schema = tft_output.transformed_metadata.schema
     # As the Trainer trains: its strategy, its shuffling (mian.stages.trainer.run_fn).
     strategy = distribution_strategy()
-    train_data = transformed_dataset_fn(
+    train_data = split_dataset_fn(
         fn_args.train_files,
-        schema,
+        tft_output,
         spec.label,
         fn_args.data_accessor,
         shuffle_seed(training, fn_args.transform_graph_path, fn_args.train_files),
         training.shuffle_buffer,
     )
-    eval_data = transformed_dataset_fn(fn_args.eval_files, schema, spec.label, fn_args.data_accessor)
+    eval_data = split_dataset_fn(fn_args.eval_files, tft_output, spec.label, fn_args.data_accessor)
     directory = os.path.join(fn_args.working_dir, "search")
     tuner = make_tuner(spec, training, tuning, train_data, directory, strategy=strategy)
     fit_kwargs = trial_fit_arguments(training, tuning, train_data, eval_data, strategy)

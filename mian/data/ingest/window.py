@@ -40,6 +40,8 @@ class Window:
     missing: tuple[int, ...]
     # The train spans a warm start trains on (the module's docstring says which).
     fresh: tuple[SpanRecord, ...] = ()
+    # Whether a warm start has a base model: then the Trainer is expected to train on `fresh` alone.
+    has_base: bool = False
 
     def splits(self) -> dict[str, tuple[SpanRecord, ...]]:
         """Each split's spans: train, eval, test and one fresh split a fresh span."""
@@ -66,6 +68,7 @@ class Window:
             },
             "fresh": [span_name(r.span) for r in self.fresh],
             "missing": [span_name(s) for s in self.missing],
+            "warm_start_base": self.has_base,
         }
 
 
@@ -110,7 +113,7 @@ def choose_window(
             f"days first: mian run --backfill {span_name(train_range[0])} {span_name(newest)}"
         )
     fresh = fresh_spans(chosen["train"], base_trained_through, has_base)
-    return Window(chosen["train"], chosen["eval"], versions[newest], missing, fresh)
+    return Window(chosen["train"], chosen["eval"], versions[newest], missing, fresh, has_base)
 
 
 def write_window(window: Window, uri: str) -> None:
@@ -128,3 +131,12 @@ def write_window(window: Window, uri: str) -> None:
                 )
     with tf.io.gfile.GFile(os.path.join(uri, WINDOW_FILE), "w") as f:
         json.dump(window.to_dict(), f, indent=1)
+
+
+def written_window(uri: str) -> dict | None:
+    """The WINDOW_FILE of the Examples artifact at `uri` (Window.to_dict), or None: not a window."""
+    path = os.path.join(uri, WINDOW_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
