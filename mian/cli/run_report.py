@@ -12,12 +12,13 @@ import dataclasses
 import json
 import os
 
+import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from ml_metadata.proto import metadata_store_pb2
 from tfx.orchestration import metadata
 
 from mian.components.drift_gate import DRIFT_FILE
-from mian.names import AUC, GAUC, LOGLOSS
+from mian.names import AUC, GAUC, LOGLOSS, SLICES_EVALUATION_DIR
 
 _STATES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}
 _REPORTED = ("example_count", AUC, GAUC, LOGLOSS, "calibration")
@@ -114,7 +115,7 @@ def read_report(metadata_path: str, pipeline_name: str, run_id: str | None = Non
     drift_record = outputs.get("DriftGate", {}).get("drift_record")
     metrics, failures, baseline_auc = ({}, [], None)
     if evaluation is not None:
-        metrics = _metrics(evaluation.uri)
+        metrics = _metrics(slices_evaluation(evaluation.uri))
         failures = _gate_failures(evaluation.uri)
         baseline_auc = _baseline_auc(evaluation.uri)
     baseline_model = outputs.get("BaselineModel", {}).get("model")
@@ -129,6 +130,13 @@ def read_report(metadata_path: str, pipeline_name: str, run_id: str | None = Non
     return RunReport(
         components, metrics, blessed, failures, pushed_path, drift, run.name, outputs, baseline, baseline_auc
     )
+
+
+def slices_evaluation(uri: str) -> str:
+    """Where the Evaluator's evaluation at `uri` keeps the candidate's metrics and plots per slice: its
+    report run's output, or `uri` itself when it has none (an evaluation written before the split)."""
+    report = os.path.join(uri, SLICES_EVALUATION_DIR)
+    return report if tf.io.gfile.isdir(report) else uri
 
 
 def _baseline_auc(uri: str) -> float | None:
