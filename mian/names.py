@@ -44,8 +44,9 @@ FRESH_SPLIT_PREFIX = "fresh-"
 # transform through the transform graph as they read (components/transform/executor.py).
 UNTRANSFORMED_SPLITS_FILE = "untransformed_splits.json"
 
-# Inside the Evaluator's evaluation artifact: the report run's TFMA output, the candidate's every metric
-# on every slice; the artifact's own files are the gate's (mian.stages.eval_config).
+# Inside the Evaluator's evaluation artifact: the report run's TFMA output, the candidate's metrics on
+# the slices the gate does not judge; the artifact's own files are the gate's, the overall slice with
+# the baseline (mian.stages.eval_config).
 SLICES_EVALUATION_DIR = "slices"
 
 # Metrics, as the Trainer, TFMA and the reports name them.

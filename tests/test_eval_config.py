@@ -22,30 +22,24 @@ def _metrics(config: tfma.EvalConfig) -> list[tuple[str, list[str]]]:
     return [(m.class_name, list(spec.model_names)) for spec in config.metrics_specs for m in spec.metrics]
 
 
-def test_the_gate_runs_the_gated_metrics_on_the_overall_slice_for_every_model():
-    gate = gate_config(eval_config(synthetic_config(), GateConfig()))
-    assert _metrics(gate) == [("AUC", [])]  # no model names: the candidate and the baseline
-    assert list(gate.slicing_specs) == [tfma.SlicingSpec()]
-    (auc,) = gate.metrics_specs[0].metrics
-    assert auc.per_slice_thresholds[0].threshold.change_threshold.absolute.value == -0.01
-
-    # A GAUC floor gates the candidate's GAUC too.
-    gate = gate_config(eval_config(synthetic_config(), GateConfig(gauc_floor=0.6)))
-    assert _metrics(gate) == [("AUC", []), ("GAUC", [tfma.CANDIDATE_KEY])]
-    assert list(gate.slicing_specs) == [tfma.SlicingSpec()]
+def test_the_gate_runs_every_model_and_metric_on_the_slices_the_thresholds_judge():
+    config = eval_config(synthetic_config(), GateConfig())
+    gate = gate_config(config)
+    assert list(gate.slicing_specs) == [tfma.SlicingSpec()]  # the thresholds judge the overall slice
+    assert list(gate.metrics_specs) == list(config.metrics_specs)  # the baseline's AUC among them
+    assert list(gate.model_specs) == list(config.model_specs)
 
 
-def test_a_threshold_on_every_slice_keeps_every_slice_in_the_gate():
+def test_a_threshold_on_every_slice_keeps_every_slice_in_the_gate_and_leaves_no_report():
     config = eval_config(synthetic_config(), GateConfig())
     count = config.metrics_specs[1].metrics[0]
     assert count.class_name == "ExampleCount"
     count.threshold.value_threshold.lower_bound.value = 1
-    gate = gate_config(config)
-    assert ("ExampleCount", [tfma.CANDIDATE_KEY]) in _metrics(gate)
-    assert list(gate.slicing_specs) == list(config.slicing_specs) and len(gate.slicing_specs) == 4
+    assert list(gate_config(config).slicing_specs) == list(config.slicing_specs)
+    assert not report_config(config).slicing_specs
 
 
-def test_the_report_runs_every_metric_on_every_slice_for_the_candidate_alone_ungated():
+def test_the_report_runs_the_candidate_alone_ungated_on_the_other_slices():
     config = eval_config(synthetic_config(), GateConfig(gauc_floor=0.6))
     baseline = config.model_specs.add()
     baseline.CopyFrom(config.model_specs[0])
@@ -58,6 +52,6 @@ def test_the_report_runs_every_metric_on_every_slice_for_the_candidate_alone_ung
     metrics = [m for spec in report.metrics_specs for m in spec.metrics]
     assert not any(m.HasField("threshold") or m.per_slice_thresholds for m in metrics)
     features = [list(s.feature_keys) for s in report.slicing_specs]
-    assert features == [[]] + [[f] for f in slice_features(synthetic_config())]
+    assert features == [[f] for f in slice_features(synthetic_config())]
     # The config it was cut from is unchanged.
     assert len(config.model_specs) == 2 and config.metrics_specs[0].metrics[0].per_slice_thresholds

@@ -28,7 +28,7 @@ import yaml
 from mian.cli.local_run import run_pipeline
 from mian.cli.main import main
 from mian.cli.report_page import report_path
-from mian.cli.run_report import slices_evaluation
+from mian.cli.run_report import evaluation_outputs
 from mian.cli.train_worker import localhost_tf_configs
 from mian.config.pipeline_config import PipelineConfig, TrainingConfig, TuningConfig
 from mian.data.ingest.examples import feature_values
@@ -132,10 +132,12 @@ def test_every_component_runs_and_mian_is_blessed_and_pushed(first_run):
     # Slices: history buckets, the first user field and the hour of day, each with its own metrics.
     sliced = {key[0][0] for key in report.metrics if key}
     assert sliced == {"hist_len_bucket", "gender", "hour"}
-    # They come from the Evaluator's report run; its gate ran on the overall slice alone.
+    # The Evaluator's gate ran on the overall slice, its report run on the others.
     evaluation = report.outputs["Evaluator"]["evaluation"].uri
-    assert slices_evaluation(evaluation) == os.path.join(evaluation, SLICES_EVALUATION_DIR)
-    assert [m.slice_key.single_slice_keys for m in tfma.load_metrics(evaluation)] == [[]]
+    gate, slices = evaluation_outputs(evaluation)
+    assert slices == os.path.join(evaluation, SLICES_EVALUATION_DIR)
+    assert [m.slice_key.single_slice_keys for m in tfma.load_metrics(gate)] == [[]]
+    assert all(m.slice_key.single_slice_keys for m in tfma.load_metrics(slices))
     # TF Serving's layout: <serving_dir>/<model>/<numeric version>/saved_model.pb
     (version,) = pushed_versions
     assert report.pushed_path == os.path.join(config.model_serving_dir, version)

@@ -19,7 +19,7 @@ import os
 import tempfile
 from collections.abc import Callable
 
-from mian.cli.run_report import MIN_SLICE_SIZE, RunReport, natural_order, slices_evaluation
+from mian.cli.run_report import MIN_SLICE_SIZE, RunReport, natural_order
 from mian.data.ingest import accounting
 from mian.names import AUC, GAUC, LOGLOSS
 from mian.stages.trainer import HISTORY_FILE
@@ -210,7 +210,7 @@ def _calibration(report: RunReport) -> str:
     if uri is None:
         return _note("The Evaluator did not run.")
     buckets = []
-    for plots in tfma.load_plots(slices_evaluation(uri)):
+    for plots in tfma.load_plots(uri):
         if plots.slice_key.single_slice_keys:
             continue
         for kv in plots.plot_keys_and_values:

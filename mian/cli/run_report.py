@@ -115,7 +115,7 @@ def read_report(metadata_path: str, pipeline_name: str, run_id: str | None = Non
     drift_record = outputs.get("DriftGate", {}).get("drift_record")
     metrics, failures, baseline_auc = ({}, [], None)
     if evaluation is not None:
-        metrics = _metrics(slices_evaluation(evaluation.uri))
+        metrics = {k: v for uri in evaluation_outputs(evaluation.uri) for k, v in _metrics(uri).items()}
         failures = _gate_failures(evaluation.uri)
         baseline_auc = _baseline_auc(evaluation.uri)
     baseline_model = outputs.get("BaselineModel", {}).get("model")
@@ -132,11 +132,11 @@ def read_report(metadata_path: str, pipeline_name: str, run_id: str | None = Non
     )
 
 
-def slices_evaluation(uri: str) -> str:
-    """Where the Evaluator's evaluation at `uri` keeps the candidate's metrics and plots per slice: its
-    report run's output, or `uri` itself when it has none (an evaluation written before the split)."""
+def evaluation_outputs(uri: str) -> list[str]:
+    """The TFMA outputs of the Evaluator's evaluation at `uri`: its own (the gate's slices, the overall
+    one) and its report run's (the other slices), when it had one."""
     report = os.path.join(uri, SLICES_EVALUATION_DIR)
-    return report if tf.io.gfile.isdir(report) else uri
+    return [uri, report] if tf.io.gfile.isdir(report) else [uri]
 
 
 def _baseline_auc(uri: str) -> float | None:

@@ -12,10 +12,10 @@ absolute floor, and no more than `max_auc_drop` below the last blessed model (th
 one, only the floor applies); on the overall GAUC, above `gauc_floor` when it is set.
 
 The Evaluator runs this config as two TFMA runs at once, each in its own process (each is one core's
-Python work): the gate (`gate_config`: the gated metrics on the gated slices, the baseline too: what
-blesses) and the report (`report_config`: the candidate's every metric on every slice). TFMA applies
-every slicing spec to every metric of every model, so one run would score the baseline on every slice
-the report shows (bench/results/daily.md).
+Python work): the gate (`gate_config`: every model and metric on the slices the thresholds judge, the
+overall one: what blesses) and the report (`report_config`: the candidate's every metric on the other
+slices). TFMA applies every slicing spec to every metric of every model, so one run would score the
+baseline on every slice the report shows (bench/results/daily.md).
 """
 
 from __future__ import annotations
@@ -121,35 +121,31 @@ def _gated(metric: tfma.MetricConfig) -> bool:
     return metric.HasField("threshold") or bool(metric.per_slice_thresholds or metric.cross_slice_thresholds)
 
 
-def gate_config(config: tfma.EvalConfig) -> tfma.EvalConfig:
-    """`config` cut to what the blessing needs: its gated metrics, for the models they name, on the
-    slices their thresholds name (every slice for a threshold on all of them)."""
-    gate = tfma.EvalConfig()
-    gate.CopyFrom(config)
-    del gate.metrics_specs[:], gate.slicing_specs[:]
+def gated_slices(config: tfma.EvalConfig) -> list[tfma.SlicingSpec]:
+    """The slicing specs `config`'s thresholds judge (every one, for a threshold on all slices)."""
     slices: list[tfma.SlicingSpec] = []
     for spec in config.metrics_specs:
         if spec.thresholds or spec.per_slice_thresholds or spec.cross_slice_thresholds:
-            raise ValueError("gate_config reads thresholds set on metrics, not on a MetricsSpec")
-        gated = [m for m in spec.metrics if _gated(m)]
-        if not gated:
-            continue
-        kept = gate.metrics_specs.add()
-        kept.CopyFrom(spec)
-        del kept.metrics[:]
-        kept.metrics.extend(gated)
-        for metric in gated:
+            raise ValueError("the Evaluator reads thresholds set on metrics, not on a MetricsSpec")
+        for metric in filter(_gated, spec.metrics):
             every_slice = metric.HasField("threshold") or bool(metric.cross_slice_thresholds)
             named = [s for t in metric.per_slice_thresholds for s in t.slicing_specs]
-            slices.extend(config.slicing_specs if every_slice else named)
-    for spec in slices:
-        if spec not in gate.slicing_specs:
-            gate.slicing_specs.append(spec)
+            slices.extend(s for s in (config.slicing_specs if every_slice else named) if s not in slices)
+    return slices
+
+
+def gate_config(config: tfma.EvalConfig) -> tfma.EvalConfig:
+    """`config` on the slices its thresholds judge: every model and metric there, which blesses."""
+    gate = tfma.EvalConfig()
+    gate.CopyFrom(config)
+    del gate.slicing_specs[:]
+    gate.slicing_specs.extend(gated_slices(config))
     return gate
 
 
 def report_config(config: tfma.EvalConfig) -> tfma.EvalConfig:
-    """`config` for the candidate alone (one unnamed model): every metric, on every slice, ungated."""
+    """`config` for the candidate alone (one unnamed model), ungated, on the slices the gate does not
+    judge (none left: nothing for a report run to do)."""
     report = tfma.EvalConfig()
     report.CopyFrom(config)
     candidate = [m for m in config.model_specs if not m.is_baseline][:1]
@@ -161,4 +157,7 @@ def report_config(config: tfma.EvalConfig) -> tfma.EvalConfig:
         for metric in spec.metrics:
             metric.ClearField("threshold")
             del metric.per_slice_thresholds[:], metric.cross_slice_thresholds[:]
+    gated = gated_slices(config)
+    del report.slicing_specs[:]
+    report.slicing_specs.extend(s for s in config.slicing_specs if s not in gated)
     return report

@@ -1,5 +1,6 @@
-"""The Evaluator's report run: the candidate's every metric on every slice (eval_config.report_config),
-in a process of its own while the Evaluator's TFMA run gates (components/baseline_model/evaluator.py).
+"""The Evaluator's report run: the candidate's every metric on the slices the gate does not judge
+(eval_config.report_config), in a process of its own while the Evaluator's TFMA run gates
+(components/baseline_model/evaluator.py).
 
     python -m mian.stages.slice_evaluation MODEL EXAMPLES OUTPUT CONFIG
 
