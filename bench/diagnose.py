@@ -36,7 +36,7 @@ from quality import datasets, prepare, split_files
 from mian.config.pipeline_config import TrainingConfig
 from mian.stages.trainer import HISTORY_FILE, train
 from mian.stages.transform import model_feature_spec
-from mian_keras import HParams
+from mian_keras import HParams, hparams_class
 
 PROBE_STEPS = (0, 10, 50, 100, 200)
 
@@ -91,8 +91,13 @@ class GradientProbe(keras.callbacks.Callback):
         self._record(epoch + 1, self._step)
 
 
-def presets() -> dict[str, HParams]:
-    return {"paper": HParams.paper(), "default": HParams()}
+PRESETS = ("default", "paper")
+
+
+def preset(name: str, model: str) -> HParams:
+    """The model's hyperparameters: its defaults, or section 4.3's (`paper`)."""
+    kind = hparams_class(model)
+    return kind.paper() if name == "paper" else kind()
 
 
 def run_variant(spec, schema, files, model, overrides, base: HParams, seed, epochs, patience, run_dir,
@@ -156,7 +161,7 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--dataset", default="sequence-rich")
     parser.add_argument("--models", nargs="+", default=["mian", "din"])
-    parser.add_argument("--preset", choices=sorted(presets()), default="default")
+    parser.add_argument("--preset", choices=PRESETS, default="default")
     parser.add_argument("--only", nargs="*", help="run only these variants (base included if named)")
     parser.add_argument(
         "--variant", action="append", default=[], metavar="NAME=JSON", help="HParams overrides, repeatable"
@@ -180,7 +185,6 @@ def main(argv=None) -> None:
     spec = model_feature_spec(tft_output, transform_config)
     schema = tft_output.transformed_metadata.schema
     files = split_files(examples)
-    base = presets()[args.preset]
     if args.only:
         variants = {k: v for k, v in variants.items() if k in args.only}
     results = []
@@ -196,7 +200,7 @@ def main(argv=None) -> None:
                     files,
                     model,
                     overrides,
-                    base,
+                    preset(args.preset, model),
                     seed,
                     args.epochs,
                     args.patience,

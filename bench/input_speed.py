@@ -23,7 +23,7 @@ from quality import prepare, split_files
 
 from mian.stages.trainer import transformed_dataset_fn
 from mian.stages.transform import model_feature_spec
-from mian_keras import HParams, build_model, compile_model
+from mian_keras import build_model, compile_model, hparams_for
 
 
 def rate(dataset, step=None) -> float:
@@ -55,7 +55,7 @@ def main(argv=None) -> None:
     cached = make(args.batch_size, 1).cache()
     rate(cached)
     print(f"input, from an in-memory cache: {rate(cached):,.0f} examples/s")
-    hp = HParams()
+    hp = hparams_for(args.model)
     model = compile_model(build_model(args.model, spec, hp), hp)
     batches = list(cached.take(40))
     model.train_on_batch(*batches[0])  # trace before timing

@@ -30,7 +30,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from mian_keras import HParams, build_model, compile_model
+from mian_keras import build_model, compile_model, hparams_for
 from mian_keras.model_size import parameter_counts
 from mian_keras.random_batch import paper_scale_spec, planted_labels, random_batch
 
@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     spec = paper_scale_spec()
-    hp = HParams().replace(**json.loads(args.hparams))
+    overrides = json.loads(args.hparams)
     longest = spec.sequence_length if args.longest_history is None else args.longest_history
     lengths = [np.random.default_rng(s).integers(0, longest + 1, args.batch_size) for s in range(args.steps)]
     batches = [
@@ -69,6 +69,7 @@ def main() -> None:
 
     models = {}
     for name in args.models:
+        hp = hparams_for(name, overrides)
         model = compile_model(build_model(name, spec, hp), hp, jit_compile=args.jit_compile)
         # Trace every batch's shapes (the padding cut makes them differ) and build the optimizer.
         model.fit(data, verbose=0)

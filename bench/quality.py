@@ -53,7 +53,7 @@ from mian.stages.trainer import HISTORY_FILE, train, transformed_dataset_fn  # n
 from mian.stages.transform import model_feature_spec, transform_custom_config  # noqa: E402
 from mian.stages.tuning import search  # noqa: E402
 from mian.tools import figures  # noqa: E402
-from mian_keras import ABLATIONS, MODELS, HParams  # noqa: E402
+from mian_keras import ABLATIONS, MODELS, MIANParams  # noqa: E402
 
 MOVIELENS = os.path.join(os.path.dirname(REPO), "shared", "data", "ml-100k")
 # Synthetic sets shaped like the paper's two kinds of data (the generator's fields are fixed: three
@@ -145,7 +145,7 @@ def variants(
     overrides = overrides or {}
     rows = {name: (name, dict(overrides)) for name in models}
     if "mian" in models:
-        paper = dataclasses.asdict(HParams.paper())
+        paper = dataclasses.asdict(MIANParams.paper())
         rows[PAPER_ROW] = ("mian", {k: list(v) if isinstance(v, tuple) else v for k, v in paper.items()})
     if ablations and "mian" in models:
         rows.update(

@@ -37,7 +37,7 @@ from quality import prepare, split_files
 
 from mian.stages.trainer import transformed_dataset_fn
 from mian.stages.transform import model_feature_spec
-from mian_keras import FeatureSpec, HParams, build_model, compile_model
+from mian_keras import FeatureSpec, build_model, compile_model, hparams_for
 
 BATCH = 256
 PATIENCE = 2
@@ -112,7 +112,7 @@ def their_model(name: str, spec: FeatureSpec, seed: int) -> tuple[keras.Model, l
 
 
 def our_model(name: str, spec: FeatureSpec, hparams: dict) -> tuple[keras.Model, list[str]]:
-    hp = HParams(**hparams)
+    hp = hparams_for(name, hparams)
     model = compile_model(build_model(name, spec, hp), hp)
     return model, list(spec.input_signature())
 

@@ -25,7 +25,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from mian_keras import FeatureSpec, HParams, build_model
+from mian_keras import FeatureSpec, HParams, build_model, hparams_for
 from mian_keras.random_batch import paper_scale_spec, planted_labels, random_batch
 
 BATCH = 256
@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--within", help="also list the single ops whose names contain this (a module)")
     args = parser.parse_args()
-    hp = HParams().replace(**json.loads(args.hparams))
+    hp = hparams_for(args.model, json.loads(args.hparams))
     spec = paper_scale_spec()
     session, train, feeds = traced_step(args.model, spec, hp)
     for _ in range(5):

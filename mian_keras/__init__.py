@@ -5,9 +5,10 @@ Import it with TF_USE_LEGACY_KERAS=1 set before TensorFlow is first imported (th
 
 from mian_keras.autograph import skip_tf_keras
 from mian_keras.feature_spec import FeatureSpec, Field, SequenceField
-from mian_keras.hparams import ABLATIONS, HParams
+from mian_keras.hparams import HParams
 from mian_keras.models.mian import attention_model
-from mian_keras.models.registry import MODELS, build_model
+from mian_keras.models.mian_hparams import ABLATIONS, MIANParams
+from mian_keras.models.registry import MODELS, build_model, hparams_class, hparams_for
 from mian_keras.training import compile_model
 
 # Before any model is traced: every entry point that trains or exports imports mian_keras.
@@ -19,8 +20,11 @@ __all__ = [
     "FeatureSpec",
     "Field",
     "HParams",
+    "MIANParams",
     "SequenceField",
     "attention_model",
     "build_model",
     "compile_model",
+    "hparams_class",
+    "hparams_for",
 ]

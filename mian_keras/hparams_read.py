@@ -1,8 +1,9 @@
 """Which hyperparameters a model reads.
 
-HParams holds every model's settings, and a setting the chosen model never reads does nothing,
-silently. Found by building and compiling the model once with an HParams that records each field it
-is asked for, so that no hand-kept list can drift from the code.
+A model's hyperparameters class holds its settings, some read only under another setting (say
+cross_parallel when gim_cross_layers > 0): a setting the model never reads with the others as they are
+does nothing, silently. Found by building and compiling the model once with hyperparameters that
+record each field they are asked for, so that no hand-kept list can drift from the code.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ def fields_read(model: str, hparams: HParams, spec: FeatureSpec | None = None) -
     A field read only under another setting (say gim_cross_layers under gim_pooling "cross") counts
     when that setting is so set.
     """
-    names = {f.name for f in dataclasses.fields(HParams)}
+    kind = type(hparams)
+    names = {f.name for f in dataclasses.fields(kind)}
     read: set[str] = set()
 
-    class Recording(HParams):
+    class Recording(kind):  # type: ignore[valid-type,misc]
         def __getattribute__(self, name):
             if name in names:
                 read.add(name)

@@ -1,6 +1,7 @@
 """Test set-up: the Keras 2 API (tf-keras) must be chosen before TensorFlow is imported."""
 
 import collections
+import dataclasses
 import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -8,8 +9,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
+from mian_keras import HParams, MIANParams, hparams_class, hparams_for
 from mian_keras.feature_spec import FeatureSpec, Field, SequenceField
-from mian_keras.hparams import HParams
 
 
 def small_spec(sequence_length: int = 6) -> FeatureSpec:
@@ -60,5 +61,13 @@ def spec() -> FeatureSpec:
 
 
 @pytest.fixture(scope="session")
-def hparams() -> HParams:
-    return HParams(num_heads=2, gim_width=8, mlp_units=(8, 4))
+def hparams() -> MIANParams:
+    """A small MIAN."""
+    return MIANParams(num_heads=2, gim_width=8, mlp_units=(8, 4))
+
+
+def for_model(name: str, hp: HParams, **changes) -> HParams:
+    """The named model's hyperparameters: those of `hp` (and `changes`) its class has."""
+    values = {**dataclasses.asdict(hp), **changes}
+    settings = {f.name for f in dataclasses.fields(hparams_class(name))}
+    return hparams_for(name, {k: v for k, v in values.items() if k in settings})

@@ -16,7 +16,7 @@ from mian.stages.export import export_serving_model
 from mian.stages.model_files import write_model_files
 from mian.stages.transform import model_feature_spec, preprocessing_fn, transform_custom_config
 from mian.stages.warm_start import WARM_START_DIR
-from mian_keras import HParams, build_model
+from mian_keras import MIANParams, build_model
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -120,7 +120,7 @@ def push_model(
     <base>/<name>/<version>/."""
     keras.utils.set_random_seed(seed)
     spec = model_feature_spec(tft_output, custom_config)
-    model = build_model("mian", spec, HParams(**PUSHED_HPARAMS))
+    model = build_model("mian", spec, MIANParams(**PUSHED_HPARAMS))
     path = os.path.join(base, name, str(version))
     export_serving_model(model, tft_output, synthetic_config(), path)
     write_model_files(os.path.join(path, WARM_START_DIR), spec, "mian", PUSHED_HPARAMS)

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from mian_keras import MODELS, attention_model, build_model, compile_model
 from mian_keras.random_batch import random_batch
+from tests.conftest import for_model
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
 pytestmark = pytest.mark.e2e
@@ -42,7 +43,7 @@ def served_elsewhere(tmp_path_factory, spec, hparams):
     expected, models = {}, {}
     for name in MODELS:
         directory = tmp_path_factory.mktemp(name)
-        model = build_model(name, spec, hparams)
+        model = build_model(name, spec, for_model(name, hparams))
         batch = random_batch(spec, 6, seed=3, history_lengths=[0, 1, 2, 3, 5, 6])
         expected[name] = model(batch, training=False).numpy()
         model.save(str(directory / "saved_model"), save_format="tf")
@@ -84,7 +85,7 @@ def _site_packages_without_project() -> str:
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_xla_compiled_model_gives_the_same_outputs(spec, hparams, name):
-    model = build_model(name, spec, hparams)
+    model = build_model(name, spec, for_model(name, hparams))
     batch = {k: tf.constant(v) for k, v in random_batch(spec, 8, seed=4).items()}
     eager = model(batch, training=False).numpy()
     compiled = tf.function(lambda b: model(b, training=False), jit_compile=True)

@@ -1,14 +1,26 @@
 """Model-level behavior of MIAN, its ablations and the baselines, on one feature spec."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras import ABLATIONS, MODELS, attention_model, build_model, compile_model
+from mian_keras import (
+    ABLATIONS,
+    MODELS,
+    HParams,
+    MIANParams,
+    attention_model,
+    build_model,
+    compile_model,
+    hparams_class,
+    hparams_for,
+)
 from mian_keras.models.mian import GIM_REPRESENTATIONS, gim_representation_names
 from mian_keras.random_batch import random_batch
-from tests.conftest import small_spec
+from tests.conftest import for_model, small_spec
 
 VARIANTS = [("mian", {})] + [("mian", changes) for changes in ABLATIONS.values()]
 VARIANTS += [(name, {}) for name in MODELS if name != "mian"]
@@ -21,7 +33,7 @@ def predict(model, batch):
 
 @pytest.mark.parametrize("name, changes", VARIANTS, ids=VARIANT_IDS)
 def test_every_model_and_ablation_gives_one_finite_float_logit_per_example(spec, hparams, name, changes):
-    model = build_model(name, spec, hparams.replace(**changes))
+    model = build_model(name, spec, for_model(name, hparams, **changes))
     batch = random_batch(spec, 7, history_lengths=[0, 1, 2, 3, 6, 0, 6])
     logits = model(batch, training=True)
     assert logits.shape == (7, 1) and logits.dtype == tf.float32
@@ -62,8 +74,8 @@ def test_appending_padding_leaves_the_output_unchanged(hparams, name):
     """The same weights read T = 6 and T = 10: the four extra padded steps change nothing. (MIAN's
     recency embedding has a row per step: the long model keeps its own rows for steps 6 to 9.)"""
     short_spec, long_spec = small_spec(6), small_spec(10)
-    short = build_model(name, short_spec, hparams)
-    long = build_model(name, long_spec, hparams)
+    short = build_model(name, short_spec, for_model(name, hparams))
+    long = build_model(name, long_spec, for_model(name, hparams))
     long.set_weights(
         [
             np.concatenate([mine, theirs[len(mine) :]]) if mine.shape != theirs.shape else mine
@@ -77,8 +89,8 @@ def test_appending_padding_leaves_the_output_unchanged(hparams, name):
 
 @pytest.mark.parametrize("name", SEQUENCE_MODELS)
 def test_cutting_the_batchs_padding_steps_leaves_every_output_unchanged(spec, hparams, name):
-    trimmed = build_model(name, spec, hparams)
-    full = build_model(name, spec, hparams.replace(trim_padding=False))
+    trimmed = build_model(name, spec, for_model(name, hparams))
+    full = build_model(name, spec, for_model(name, hparams, trim_padding=False))
     full.set_weights(trimmed.get_weights())
     # T = 6; the longest history of the batch is 3, so the trimmed model reads 3 steps.
     for lengths in ([0, 2, 3, 1, 0], [0, 0, 0, 0, 0], [6, 1, 0, 2, 5]):
@@ -93,7 +105,7 @@ def test_cutting_the_batchs_padding_steps_leaves_every_output_unchanged(spec, hp
 
 @pytest.mark.parametrize("name", SEQUENCE_MODELS)
 def test_embeddings_at_padded_positions_do_not_reach_the_output(spec, hparams, name):
-    model = build_model(name, spec, hparams)
+    model = build_model(name, spec, for_model(name, hparams))
     batch = random_batch(spec, 5, history_lengths=[0, 2, 3, 5, 6])
     before = predict(model, batch)
     for variable in model.trainable_variables:
@@ -191,7 +203,7 @@ def test_post_ln_has_the_same_weights_as_pre_ln(spec, hparams):
 def test_gradients_reach_every_weight(spec, hparams, name):
     # A wider initialization than the paper's 0.02 keeps the smallest gradients (through two attention
     # layers and a recurrence) above float32 underflow: this checks the paths exist, not their size.
-    hp = hparams.replace(dropout=0.0, init_stddev=0.3)
+    hp = for_model(name, hparams, dropout=0.0, init_stddev=0.3)
     model = build_model(name, spec, hp)
     batch = random_batch(spec, 64, seed=1)
     labels = tf.constant((batch["item_id"] % 2).astype(np.float32)[:, np.newaxis])
@@ -208,7 +220,7 @@ def test_gradients_reach_every_weight(spec, hparams, name):
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_every_model_overfits_a_small_fixed_batch(spec, hparams, name):
-    hp = hparams.replace(dropout=0.0, embedding_l2=0.0, learning_rate=1e-2)
+    hp = for_model(name, hparams, dropout=0.0, embedding_l2=0.0, learning_rate=1e-2)
     model = compile_model(build_model(name, spec, hp), hp)
     batch = random_batch(spec, 64, seed=1)
     labels = (batch["item_id"] % 2).astype(np.float32)[:, np.newaxis]
@@ -256,3 +268,22 @@ def test_per_row_embedding_l2_penalizes_each_distinct_row_once_and_never_padding
     gradient = tf.convert_to_tensor(tape.gradient(penalty, tables["gender"])).numpy()
     np.testing.assert_allclose(gradient[1], 2 * 0.5 * tables["gender"].numpy()[1], rtol=1e-5)
     assert np.all(gradient[0] == 0) and np.all(gradient[3:] == 0)
+
+
+def test_each_model_carries_its_own_settings_beside_the_shared_ones(spec):
+    shared = {f.name for f in dataclasses.fields(HParams)}
+
+    def own(name: str) -> set[str]:
+        return {f.name for f in dataclasses.fields(hparams_class(name))} - shared
+
+    assert {"num_heads", "gim_pooling", "use_ibim"} <= own("mian")
+    assert own("din") == own("dien") == {"attention_units", "attention_activation"}
+    assert own("xdeepfm") == {"cin_layer_sizes"} and own("dcn") == {"cross_layers"}
+    assert own("lr") == own("deepfm") == set()
+    with pytest.raises(ValueError, match="'num_heads' is not a setting of model 'xdeepfm'; its settings: "):
+        hparams_for("xdeepfm", {"num_heads": 2})
+    with pytest.raises(TypeError, match="model 'din' takes DINParams, not MIANParams"):
+        build_model("din", spec, MIANParams())
+    # Section 4.3's settings: the shared ones for every model, MIAN's own for MIAN.
+    assert hparams_class("din").paper().mlp_units == MIANParams.paper().mlp_units == (32, 8)
+    assert MIANParams.paper().gim_cross_layers == 0 and MIANParams().gim_cross_layers == 2

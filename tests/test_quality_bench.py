@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from mian.config.pipeline_config import DEFAULT_SEARCH_SPACE
-from mian_keras import ABLATIONS, HParams
+from mian_keras import ABLATIONS, MIANParams
 
 # Runs pipelines, servers or training end to end: skipped by `make unit`.
 pytestmark = pytest.mark.e2e
@@ -46,8 +46,8 @@ def work(tmp_path_factory):
 def test_the_rows_are_the_models_section_4_3s_mian_and_the_ablations():
     rows = variants(["lr", "mian"], ablations=True)
     assert list(rows) == ["lr", "mian", PAPER_ROW] + [f"mian {name}" for name in ABLATIONS]
-    assert rows[PAPER_ROW] == ("mian", {k: list(v) if isinstance(v, tuple) else v
-                                        for k, v in dataclasses.asdict(HParams.paper()).items()})  # fmt: skip
+    paper = dataclasses.asdict(MIANParams.paper())
+    assert rows[PAPER_ROW] == ("mian", {k: list(v) if isinstance(v, tuple) else v for k, v in paper.items()})
     for name, changes in ABLATIONS.items():
         assert rows[f"mian {name}"] == ("mian", changes)
     assert list(variants(["lr", "mian"], ablations=False)) == ["lr", "mian", PAPER_ROW]

@@ -10,7 +10,7 @@ import yaml
 from mian.cli.main import USAGE_ERROR, main
 from mian.config.pipeline_config import PipelineConfig, TuningConfig, default_config_path
 from mian.config.settings_check import settings_problems
-from mian_keras import ABLATIONS, MODELS, HParams
+from mian_keras import ABLATIONS, MODELS, MIANParams
 
 
 def refused(tmp_path, capsys, *arguments) -> str:
@@ -37,7 +37,8 @@ def test_an_unknown_model_names_the_models(tmp_path, capsys):
 
 def test_an_unknown_or_mistyped_hyperparameter_names_the_key(tmp_path, capsys):
     line = refused(tmp_path, capsys, "--hparams", '{"bogus": 1}')
-    assert "'bogus' is not a hyperparameter" in line and "learning_rate" in line and "dropout" in line
+    assert "'bogus' is not a setting of model 'mian'" in line
+    assert "learning_rate" in line and "dropout" in line and "num_heads" in line
     line = refused(tmp_path, capsys, "--hparams", '{"dropout": "high"}')
     assert "training.hparams.dropout: 'high' is not a number" in line
     line = refused(tmp_path, capsys, "--hparams", '{"mlp_units": [64, "x"]}')
@@ -64,7 +65,7 @@ def test_a_bad_config_file_or_search_space_is_refused_in_one_line(tmp_path, caps
 @pytest.mark.parametrize(
     "space, problem",
     [
-        ({"dropuot": [0.1]}, "'dropuot' is not a hyperparameter"),
+        ({"dropuot": [0.1]}, "'dropuot' is not a setting of model 'mian'"),
         ({"dropout": []}, "a choice must be a non-empty list of a number"),
         ({"learning_rate": {"min": 0.0, "max": 0.1, "sampling": "log"}}, "a log range needs min > 0"),
         ({"learning_rate": {"min": 0.001, "max": 0.1, "sampling": "cubic"}}, "'cubic' is not one of"),
@@ -81,8 +82,8 @@ def test_every_shipped_setting_and_preset_passes():
     for path in (default_config_path(), "configs/daily.yaml"):
         assert settings_problems(PipelineConfig.load(path)) == []
     config = PipelineConfig(data_dir="d", tuning=TuningConfig(enabled=True))  # the default search space
-    defaults = dataclasses.asdict(HParams())
-    paper = {k: v for k, v in dataclasses.asdict(HParams.paper()).items() if v != defaults[k]}
+    defaults = dataclasses.asdict(MIANParams())
+    paper = {k: v for k, v in dataclasses.asdict(MIANParams.paper()).items() if v != defaults[k]}
     for changes in [paper, *ABLATIONS.values()]:
         # As a config file carries them: the changed values only, in JSON (tuples as lists).
         values = json.loads(json.dumps(changes))
@@ -91,8 +92,11 @@ def test_every_shipped_setting_and_preset_passes():
 
 
 def test_a_setting_the_model_does_not_read_is_refused(tmp_path, capsys):
+    # Another model's setting is not one of this model's.
     line = refused(tmp_path, capsys, "--model", "mian", "--hparams", '{"cin_layer_sizes": [32, 32]}')
-    assert "training.hparams.cin_layer_sizes: model 'mian' does not read it" in line and "num_heads" in line
+    assert (
+        "training.hparams: 'cin_layer_sizes' is not a setting of model 'mian'" in line and "num_heads" in line
+    )
     line = refused(tmp_path, capsys, "--model", "lr", "--hparams", '{"dropout": 0.3}')
     assert "training.hparams.dropout: model 'lr' does not read it" in line
     # Read under another setting only: cross_parallel matters when GIM has cross layers.
@@ -103,10 +107,12 @@ def test_a_setting_the_model_does_not_read_is_refused(tmp_path, capsys):
         assert [p.split(":")[0] for p in settings_problems(changed)] == [
             f"training.hparams.{name}" for name in problems
         ]
-    # A searched setting the model never reads wastes every trial.
+    # A searched setting the model does not have would waste every trial.
     search = TuningConfig(enabled=True, search_space={"attention_units": [[16], [36]]})
     (problem,) = settings_problems(dataclasses.replace(PipelineConfig(data_dir="d"), tuning=search))
-    assert problem.startswith("tuning.search_space.attention_units: model 'mian' does not read it")
+    assert problem.startswith(
+        "tuning.search_space.attention_units: 'attention_units' is not a setting of model"
+    )
 
 
 def test_a_model_saved_with_a_field_hparams_no_longer_has_still_loads(tmp_path):
@@ -116,6 +122,7 @@ def test_a_model_saved_with_a_field_hparams_no_longer_has_still_loads(tmp_path):
     write_model_files(str(tmp_path), small_spec(), "din", {"dropout": 0.3})
     path = tmp_path / HPARAMS_FILE
     saved = json.loads(path.read_text())
-    path.write_text(json.dumps({**saved, "batch_size": 128}))  # as models saved before it went wrote it
+    # As models saved before batch_size went, and before each model had its own class, wrote them.
+    path.write_text(json.dumps({**saved, "batch_size": 128, "num_heads": 8, "cin_layer_sizes": [16, 16]}))
     model = rebuild_model(str(tmp_path))
     assert model.count_params() > 0

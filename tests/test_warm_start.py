@@ -6,7 +6,7 @@ import tf_keras as keras
 
 from mian.stages.transform import model_feature_spec
 from mian.stages.warm_start import newest_pushed, warm_start
-from mian_keras import HParams, build_model
+from mian_keras import MIANParams, build_model
 from tests.model_helpers import PUSHED_HPARAMS, push_model, raw_example, run_transform
 
 # Yesterday's items and today's: i0 and i1 are gone, n0 and n1 are new, and the counts reorder the rest.
@@ -40,9 +40,9 @@ def test_rows_move_to_their_tokens_new_indices_and_every_other_weight_is_copied(
     assert newest_pushed(str(temp / "serving" / "mian")) == pushed
     # The pushed model's own weights, drawn as push_model drew them.
     keras.utils.set_random_seed(7)
-    old = build_model("mian", model_feature_spec(yesterday, yesterday_config), HParams(**PUSHED_HPARAMS))
+    old = build_model("mian", model_feature_spec(yesterday, yesterday_config), MIANParams(**PUSHED_HPARAMS))
     spec = model_feature_spec(today, today_config)
-    model = build_model("mian", spec, HParams(**PUSHED_HPARAMS))
+    model = build_model("mian", spec, MIANParams(**PUSHED_HPARAMS))
     fresh = table(model, "item_id")
 
     started = warm_start(model, "mian", vocabularies(today, spec), pushed)
@@ -70,7 +70,7 @@ def test_a_changed_model_starts_cold_and_says_why(days):
     assert warm_start(lr, "lr", vocabularies(today, spec), pushed).line() == (
         "cold start: the pushed model is 'mian', this one 'lr'"
     )
-    wider = build_model("mian", spec, HParams(**{**PUSHED_HPARAMS, "mlp_units": [16, 4]}))
+    wider = build_model("mian", spec, MIANParams(**{**PUSHED_HPARAMS, "mlp_units": [16, 4]}))
     before = [w.copy() for w in wider.get_weights()]
     started = warm_start(wider, "mian", vocabularies(today, spec), pushed)
     assert not started.warm and "the model changed" in started.reason

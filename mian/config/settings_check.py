@@ -1,7 +1,7 @@
 """A run's settings checked before its first component: the model's name, every hyperparameter's name
-and type, that the chosen model reads it (mian_keras.hparams_read), and the tuning search space. A
-wrong setting found here costs a line and no time; found by the Trainer, it costs ingestion,
-statistics and Transform first (hours at scale).
+(a setting of the model's own class: mian_keras.models.registry) and type, that the model reads it
+(mian_keras.hparams_read), and the tuning search space. A wrong setting found here costs a line and no
+time; found by the Trainer, it costs ingestion, statistics and Transform first (hours at scale).
 
 Each problem is one line naming the key and what it may be. (The config's own ranges, epochs >= 1 and
 the like, are checked when the config is built: mian.config.pipeline_config.)
@@ -14,24 +14,24 @@ import types
 import typing
 
 from mian.config.pipeline_config import PipelineConfig
-from mian_keras import MODELS, HParams
+from mian_keras import MODELS, HParams, hparams_class
 from mian_keras.hparams_read import fields_read
 
 
 def settings_problems(config: PipelineConfig) -> list[str]:
     """One line per problem of `config`'s training and tuning settings; none when they can run."""
-    problems = []
     model = config.training.model
     if model not in MODELS:
-        problems.append(f"training.model: {model!r} is not a model; the models: {', '.join(MODELS)}")
-    problems += _hparams_problems("training.hparams", config.training.hparams)
+        return [f"training.model: {model!r} is not a model; the models: {', '.join(MODELS)}"]
+    kind = hparams_class(model)
+    problems = _hparams_problems("training.hparams", model, kind, config.training.hparams)
     if config.tuning.enabled:
         for name, space in config.tuning.search_space.items():
-            problems += _search_problems(f"tuning.search_space.{name}", name, space)
-    if problems or model not in MODELS:
+            problems += _search_problems(f"tuning.search_space.{name}", model, kind, name, space)
+    if problems:
         return problems
     # Each setting must do something for this model: one it never reads is a mistake the run would hide.
-    read = fields_read(model, HParams(**config.training.hparams))
+    read = fields_read(model, kind(**config.training.hparams))
     searched = config.tuning.search_space if config.tuning.enabled else {}
     for where, names in (("training.hparams", config.training.hparams), ("tuning.search_space", searched)):
         for name in names:
@@ -43,33 +43,35 @@ def settings_problems(config: PipelineConfig) -> list[str]:
     return problems
 
 
-def _field_types() -> dict[str, object]:
-    hints = typing.get_type_hints(HParams)
-    return {f.name: hints[f.name] for f in dataclasses.fields(HParams)}
+def _field_types(kind: type[HParams]) -> dict[str, object]:
+    hints = typing.get_type_hints(kind)
+    return {f.name: hints[f.name] for f in dataclasses.fields(kind)}
 
 
-def _hparams_problems(where: str, hparams: dict) -> list[str]:
-    kinds = _field_types()
+def _not_a_setting(where: str, name: str, model: str, kinds: dict) -> str:
+    return f"{where}: {name!r} is not a setting of model {model!r}; its settings: {', '.join(kinds)}"
+
+
+def _hparams_problems(where: str, model: str, kind: type[HParams], hparams: dict) -> list[str]:
+    kinds = _field_types(kind)
     problems = []
     for name, value in hparams.items():
         if name not in kinds:
-            problems.append(
-                f"{where}: {name!r} is not a hyperparameter; the hyperparameters: {', '.join(kinds)}"
-            )
+            problems.append(_not_a_setting(where, name, model, kinds))
         elif not _is_a(value, kinds[name]):
             problems.append(f"{where}.{name}: {value!r} is not {_type_name(kinds[name])}")
     if not problems:
         try:
-            HParams(**hparams)
-        except ValueError as error:  # HParams' own rules (a dropout in [0, 1), ...)
+            kind(**hparams)
+        except ValueError as error:  # the class's own rules (a dropout in [0, 1), ...)
             problems.append(f"{where}: {error}")
     return problems
 
 
-def _search_problems(where: str, name: str, space) -> list[str]:
-    kinds = _field_types()
+def _search_problems(where: str, model: str, kind: type[HParams], name: str, space) -> list[str]:
+    kinds = _field_types(kind)
     if name not in kinds:
-        return [f"{where}: {name!r} is not a hyperparameter; the hyperparameters: {', '.join(kinds)}"]
+        return [_not_a_setting(where, name, model, kinds)]
     if isinstance(space, list):
         wrong = [v for v in space if not _is_a(v, kinds[name])]
         if not space or wrong:

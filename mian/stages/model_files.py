@@ -11,7 +11,7 @@ import os
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras import FeatureSpec, HParams, build_model
+from mian_keras import FeatureSpec, build_model, hparams_class, hparams_for
 
 SPEC_FILE = "feature_spec.json"
 HPARAMS_FILE = "hparams.json"
@@ -42,5 +42,6 @@ def rebuild_model(directory: str) -> keras.Model:
         hparams = json.load(f)
     model = hparams.pop("model")
     # A model saved before a field was dropped (batch_size, which no model read) still loads.
-    fields = {f.name for f in dataclasses.fields(HParams)}
-    return build_model(model, spec, HParams(**{k: v for k, v in hparams.items() if k in fields}))
+    # Saved before the hyperparameters were split per model, a file holds every model's settings.
+    fields = {f.name for f in dataclasses.fields(hparams_class(model))}
+    return build_model(model, spec, hparams_for(model, {k: v for k, v in hparams.items() if k in fields}))

@@ -48,7 +48,7 @@ from mian.stages.warm_start import (
     warm_start,
     write_trained_through,
 )
-from mian_keras import FeatureSpec, HParams, build_model, compile_model
+from mian_keras import FeatureSpec, build_model, compile_model, hparams_for
 
 # Keys of the Trainer component's custom_config, next to the Transform's.
 TRAINING_KEY = "training"
@@ -318,7 +318,7 @@ def train(
     """
     strategy = strategy or distribution_strategy()
     hparams = with_click_rate(training.hparams, train_data)
-    hp = HParams(**hparams)
+    hp = hparams_for(training.model, hparams)
     global_batch = training.batch_size * strategy.num_replicas_in_sync
     with strategy.scope():
         model = build_model(training.model, spec, hp)

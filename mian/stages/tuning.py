@@ -1,8 +1,8 @@
 """Hyperparameter search with KerasTuner: the Tuner component's `tuner_fn`, and the same search for
 the quality benchmark, so that every model gets the same budget and is selected on the eval split.
 
-A trial builds the model with `HParams(**base, **chosen)` and trains it as the Trainer does (early
-stopping on the eval AUC); its score is its best eval AUC.
+A trial builds the model with its hyperparameters class (`hparams_for(model, {**base, **chosen})`)
+and trains it as the Trainer does (early stopping on the eval AUC); its score is its best eval AUC.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from mian.stages.trainer import (
     split_dataset_fn,
 )
 from mian.stages.transform import model_feature_spec
-from mian_keras import FeatureSpec, HParams, build_model, compile_model
+from mian_keras import FeatureSpec, build_model, compile_model, hparams_class, hparams_for
 
 # Key of the Tuner component's custom_config, next to the Trainer's.
 TUNING_KEY = "tuning"
@@ -55,13 +55,14 @@ def make_tuner(
     click rate), building `training.model` under `strategy` (the Trainer's; default: the current one)."""
     base = dict(training.hparams)
     base.setdefault("click_rate", click_rate(train_data))
-    unknown = sorted(set(tuning.search_space) - {f.name for f in dataclasses.fields(HParams)})
+    settings = {f.name for f in dataclasses.fields(hparams_class(training.model))}
+    unknown = sorted(set(tuning.search_space) - settings)
     if unknown:
-        raise ValueError(f"tuning: the search space names no HParams field: {unknown}")
+        raise ValueError(f"tuning: the search space names no setting of model {training.model!r}: {unknown}")
 
     def build(hp: kt.HyperParameters) -> keras.Model:
         chosen = {name: declare(hp, name, space) for name, space in tuning.search_space.items()}
-        hparams = HParams(**{**base, **chosen})
+        hparams = hparams_for(training.model, {**base, **chosen})
         return compile_model(build_model(training.model, spec, hparams), hparams)
 
     return kt.RandomSearch(
@@ -91,7 +92,7 @@ def trial_fit_arguments(
 def search(
     spec, training, tuning, train_data, eval_data, directory: str, seed: int = 0, strategy=None
 ) -> dict:
-    """Run the search; returns the best trial's values (names of HParams fields)."""
+    """Run the search; returns the best trial's values (names of the model's settings)."""
     strategy = strategy or tf.distribute.get_strategy()
     tuner = make_tuner(spec, training, tuning, train_data, directory, seed, strategy)
     tuner.search(**trial_fit_arguments(training, tuning, train_data, eval_data, strategy))

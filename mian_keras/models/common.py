@@ -146,16 +146,16 @@ def mlp(hp: HParams, name: str = "mlp") -> MLP:
     )
 
 
-def cross_layers(x0, layers: int, hp: HParams, name: str = "cross"):
+def cross_layers(x0, layers: int, projection_dim: int | None, hp: HParams, name: str = "cross"):
     """A stack of `layers` DCN-V2 crosses x_{l+1} = x_0 * (W x_l + b) + x_l on x0.
 
-    Each is a `tfrs.layers.dcn.Cross` of rank `hp.cross_projection_dim` (full when None), named
-    `name`_0, `name`_1, ...; with `layers` 0, x0 itself.
+    Each is a `tfrs.layers.dcn.Cross` of rank `projection_dim` (full when None), named `name`_0,
+    `name`_1, ...; with `layers` 0, x0 itself.
     """
     crossed = x0
     for i in range(layers):
         crossed = tfrs.layers.dcn.Cross(
-            projection_dim=hp.cross_projection_dim, name=f"{name}_{i}", **hp.kernel_args()
+            projection_dim=projection_dim, name=f"{name}_{i}", **hp.kernel_args()
         )(x0, crossed)
     return crossed
 

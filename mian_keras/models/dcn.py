@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import tf_keras as keras
 
 from mian_keras.feature_spec import FeatureSpec
@@ -10,7 +12,14 @@ from mian_keras.layers.cross import CrossNetwork
 from mian_keras.models.common import concat, embed_inputs, logit_model, mlp
 
 
-def build_dcn(spec: FeatureSpec, hp: HParams) -> keras.Model:
+@dataclasses.dataclass(frozen=True)
+class DCNParams(HParams):
+    """Deep&Cross's settings beside the shared ones: the cross network's depth."""
+
+    cross_layers: int = 3
+
+
+def build_dcn(spec: FeatureSpec, hp: DCNParams) -> keras.Model:
     """A cross network (`hp.cross_layers` layers) and an MLP side by side on the stacked embeddings.
 
     The behavior sequence enters as a bag: the mean of its clicked items.

@@ -5,12 +5,12 @@ from __future__ import annotations
 import tf_keras as keras
 
 from mian_keras.feature_spec import FeatureSpec
-from mian_keras.hparams import HParams
 from mian_keras.layers.augru import InterestEvolution
 from mian_keras.models.common import concat, embed_inputs, logit_model, mlp, require_sequence
+from mian_keras.models.din import DINParams
 
 
-def build_dien(spec: FeatureSpec, hp: HParams) -> keras.Model:
+def build_dien(spec: FeatureSpec, hp: DINParams) -> keras.Model:
     """A GRU interest extractor and an AUGRU interest evolution driven by the candidate's attention.
 
     The evolved interest joins every item, user and context field in the MLP. Trained with the click

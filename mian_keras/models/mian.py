@@ -5,11 +5,11 @@ from __future__ import annotations
 import tf_keras as keras
 
 from mian_keras.feature_spec import FeatureSpec
-from mian_keras.hparams import HParams
 from mian_keras.layers.field_interaction import ItemFieldsInteraction
 from mian_keras.layers.gim import GlobalInteraction
 from mian_keras.layers.ibim import ItemBehaviorsInteraction
 from mian_keras.models.common import concat, cross_layers, embed_inputs, logit_model, mlp
+from mian_keras.models.mian_hparams import MIANParams
 
 # The representations GIM weighs, in the order of Eq. 14.
 GIM_REPRESENTATIONS = ("e_i", "e_c", "e_b", "e_u", "R_ibim", "R_iuim", "R_icim")
@@ -17,7 +17,7 @@ GIM_REPRESENTATIONS = ("e_i", "e_c", "e_b", "e_u", "R_ibim", "R_iuim", "R_icim")
 ATTENTION_MODULES = ("gim", "ibim", "iuim", "icim")
 
 
-def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
+def build_mian(spec: FeatureSpec, hp: MIANParams) -> keras.Model:
     """MIAN: Embedding Layer -> Multi-Interactive Layer (IBIM, IUIM, ICIM, GIM) -> Prediction Layer.
 
     The ablations of Tables 3 and 4 are switches of `hp`: `use_ibim`, `use_iuim`, `use_icim` drop a local
@@ -72,7 +72,7 @@ def build_mian(spec: FeatureSpec, hp: HParams) -> keras.Model:
         name="gim",
         **hp.kernel_args(),
     )(list(representations.values()))
-    crossed = cross_layers(hidden, hp.gim_cross_layers, hp, name="gim_cross")
+    crossed = cross_layers(hidden, hp.gim_cross_layers, hp.cross_projection_dim, hp, name="gim_cross")
     if hp.gim_cross_layers and hp.cross_parallel:
         # Deep&Cross's own structure: the cross network beside the MLP, both read by the output layer.
         return logit_model(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import tf_keras as keras
 
 from mian_keras.feature_spec import FeatureSpec
@@ -10,7 +12,18 @@ from mian_keras.layers.cin import CompressedInteraction
 from mian_keras.models.common import concat, embed_inputs, linear_logit, logit_model, mlp, stack_fields
 
 
-def build_xdeepfm(spec: FeatureSpec, hp: HParams) -> keras.Model:
+@dataclasses.dataclass(frozen=True)
+class XDeepFMParams(HParams):
+    """xDeepFM's settings beside the shared ones: the CIN's layer sizes."""
+
+    cin_layer_sizes: tuple[int, ...] = (16, 16)
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "cin_layer_sizes", tuple(self.cin_layer_sizes))
+
+
+def build_xdeepfm(spec: FeatureSpec, hp: XDeepFMParams) -> keras.Model:
     """Linear term + CIN (`hp.cin_layer_sizes`) + MLP, sharing the field embeddings.
 
     The CIN reads each categorical field (the behavior fields as the mean of their clicked items);
