@@ -24,6 +24,7 @@ import tensorflow_model_analysis as tfma
 import tensorflow_transform as tft
 import tf_keras as keras
 import yaml
+from google.protobuf import json_format
 
 from mian.cli.local_run import run_pipeline
 from mian.cli.main import main
@@ -49,6 +50,7 @@ from mian.names import (
 from mian.numbered_dirs import newest_numbered
 from mian.pipeline.mian_pipeline import COMPONENTS, TUNER
 from mian.serving.process import ServerProcess
+from mian.stages.eval_config import eval_config, report_config
 from mian.stages.export import raw_input_fields
 from mian.stages.model_files import HPARAMS_FILE
 from mian.stages.trainer import HISTORY_FILE, WARM_START_FILE, load_trained_model
@@ -143,6 +145,22 @@ def test_every_component_runs_and_mian_is_blessed_and_pushed(first_run):
     assert report.pushed_path == os.path.join(config.model_serving_dir, version)
     assert os.path.exists(os.path.join(report.pushed_path, "saved_model.pb"))
     assert _warm_start_record(config)["reason"] == "no pushed model to start from"
+
+
+def test_the_evaluators_report_runs_as_a_process_of_its_own(first_run, tmp_path):
+    """A large split's report runs beside the gate in a process of its own (the test split here is
+    small, so the pipeline ran it in process): the same module, started as the Evaluator starts it."""
+    config, report, _ = first_run
+    examples = newest_numbered(os.path.join(config.pipeline_root, "ClickLogExampleGen", "examples"))
+    slices = report_config(eval_config(config.dataset(), config.gates))
+    config_path = tmp_path / "report_config.json"
+    config_path.write_text(json_format.MessageToJson(slices))
+    output = tmp_path / "slices"
+    command = [sys.executable, "-m", "mian.stages.slice_evaluation", report.pushed_path]
+    command += [os.path.join(examples, "Split-test", "*"), str(output), str(config_path)]
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    features = {m.slice_key.single_slice_keys[0].column for m in tfma.load_metrics(str(output))}
+    assert features == {"hist_len_bucket", "gender", "hour"}
 
 
 # Debian's Chromium, headless, as root and without the network (its background connections refused).

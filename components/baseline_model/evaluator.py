@@ -6,7 +6,7 @@
   the other slices, written to SLICES_EVALUATION_DIR inside the evaluation). TFMA scores every model
   on every slicing spec, and its per-example work is Python, one core a process: one run of both
   models over every slice took 305 s on a day's test span where two runs side by side take the longer
-  one's time (bench/results/daily.md).
+  one's time (bench/results/daily.md). A small split's report runs after the gate, in this process.
 - **An absent baseline.** A BaselineModel marked absent (nothing served yet) is no baseline: the first
   run of a pipeline is gated on the absolute floor alone, as with TFX's resolver finding nothing.
 """
@@ -28,11 +28,16 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import json_utils, path_utils, proto_utils
 
 from mian.components.baseline_model.served import ABSENT
+from mian.components.split_examples import split_examples
 from mian.names import SLICES_EVALUATION_DIR
 from mian.stages.eval_config import gate_config, report_config
+from mian.stages.slice_evaluation import evaluate_slices
 
 # TFX's Evaluator scores this split when the component names none.
 DEFAULT_SPLIT = "eval"
+# Below this many examples the report runs after the gate, in this process: a process of its own starts
+# TensorFlow and loads the model (about 10 s of a core), more than a small split's report takes.
+IN_PROCESS_BELOW = 20_000
 
 
 def _start_report(model_path: str, examples: str, output: str, config: tfma.EvalConfig, scratch: str):
@@ -78,17 +83,17 @@ class Executor(evaluator_executor.Executor):
             standard_component_specs.EVAL_CONFIG_KEY: proto_utils.proto_to_json(gate_config(config)),
         }
         report_slices = report_config(config)
+        report_output = os.path.join(evaluation, SLICES_EVALUATION_DIR)
         if not report_slices.slicing_specs:  # the gate judges every slice: it is the whole report
             super().Do(input_dict, output_dict, gate)
             return
+        examples_count = split_examples(input_dict[standard_component_specs.EXAMPLES_KEY]).get(split)
+        if examples_count is not None and examples_count < IN_PROCESS_BELOW:
+            super().Do(input_dict, output_dict, gate)
+            evaluate_slices(model_path, examples, report_output, report_slices)
+            return
         with tempfile.TemporaryDirectory(prefix="mian-report-") as scratch:
-            report, log = _start_report(
-                model_path,
-                examples,
-                os.path.join(evaluation, SLICES_EVALUATION_DIR),
-                report_slices,
-                scratch,
-            )
+            report, log = _start_report(model_path, examples, report_output, report_slices, scratch)
             try:
                 super().Do(input_dict, output_dict, gate)
             except BaseException:

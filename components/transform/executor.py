@@ -26,21 +26,12 @@ from tfx.proto import transform_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
+from mian.components.split_examples import split_examples
 from mian.data.ingest.window import written_window
-from mian.names import PROGRESS_LOGGER, SPLIT_EXAMPLES_PROPERTY, UNTRANSFORMED_SPLITS_FILE
+from mian.names import PROGRESS_LOGGER, UNTRANSFORMED_SPLITS_FILE
 
 ANALYZED_SPLIT = "train"
 TEST_SPLIT = "test"
-
-
-def split_examples(examples: list[types.Artifact]) -> dict[str, int]:
-    """{split: examples} of the input artifacts that count them."""
-    counts: dict[str, int] = {}
-    for artifact in examples:
-        if artifact.has_custom_property(SPLIT_EXAMPLES_PROPERTY):
-            for split, n in json.loads(artifact.get_string_custom_property(SPLIT_EXAMPLES_PROPERTY)).items():
-                counts[split] = counts.get(split, 0) + n
-    return counts
 
 
 def untransformed_splits(splits: list[str], window: dict | None) -> list[str]:
