@@ -8,7 +8,14 @@ from mian_keras.feature_spec import FeatureSpec, Field, SequenceField
 from mian_keras.hparams import HParams
 from mian_keras.models.mian import attention_model
 from mian_keras.models.mian_hparams import ABLATIONS, MIANParams
-from mian_keras.models.registry import MODELS, build_model, hparams_class, hparams_for
+from mian_keras.models.registry import (
+    MODELS,
+    build_model,
+    hparams_class,
+    hparams_for,
+    model_settings,
+    own_settings,
+)
 from mian_keras.training import compile_model
 
 # Before any model is traced: every entry point that trains or exports imports mian_keras.
@@ -27,4 +34,6 @@ __all__ = [
     "compile_model",
     "hparams_class",
     "hparams_for",
+    "model_settings",
+    "own_settings",
 ]

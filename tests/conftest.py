@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
-from mian_keras import HParams, MIANParams, hparams_class, hparams_for
+from mian_keras import HParams, MIANParams, hparams_for, own_settings
 from mian_keras.feature_spec import FeatureSpec, Field, SequenceField
 
 
@@ -68,6 +68,4 @@ def hparams() -> MIANParams:
 
 def for_model(name: str, hp: HParams, **changes) -> HParams:
     """The named model's hyperparameters: those of `hp` (and `changes`) its class has."""
-    values = {**dataclasses.asdict(hp), **changes}
-    settings = {f.name for f in dataclasses.fields(hparams_class(name))}
-    return hparams_for(name, {k: v for k, v in values.items() if k in settings})
+    return hparams_for(name, own_settings(name, {**dataclasses.asdict(hp), **changes}))

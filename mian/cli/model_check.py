@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import numpy as np
 import tf_keras as keras
 
-from mian_keras import MODELS, build_model, compile_model, hparams_class, hparams_for
+from mian_keras import MODELS, build_model, compile_model, hparams_for, model_settings, own_settings
 from mian_keras.model_size import parameter_counts
 from mian_keras.random_batch import paper_scale_spec, planted_labels, random_batch
 
@@ -22,8 +21,7 @@ def check_models(
     if unknown:
         print(f"unknown model(s) {unknown}; known: {sorted(MODELS)}")
         return 2
-    settings = {name: {f.name for f in dataclasses.fields(hparams_class(name))} for name in names}
-    unread = sorted(set(hparams) - set().union(*settings.values()))
+    unread = sorted(set(hparams) - {s for name in names for s in model_settings(name)})
     if unread:
         print(f"{unread} not a setting of any of {names}")
         return 2
@@ -46,7 +44,7 @@ def check_models(
     for name in names:
         keras.utils.set_random_seed(seed)
         # Each model takes the settings it has.
-        hp = hparams_for(name, {k: v for k, v in hparams.items() if k in settings[name]})
+        hp = hparams_for(name, own_settings(name, hparams))
         model = compile_model(build_model(name, spec, hp), hp)
         counts = parameter_counts(model)
         metrics = _evaluate(model, held_out, y_held_out)

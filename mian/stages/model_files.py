@@ -4,14 +4,13 @@ into every exported SavedModel, beside its variables, which is what a warm start
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 
 import tensorflow as tf
 import tf_keras as keras
 
-from mian_keras import FeatureSpec, build_model, hparams_class, hparams_for
+from mian_keras import FeatureSpec, build_model, hparams_for, own_settings
 
 SPEC_FILE = "feature_spec.json"
 HPARAMS_FILE = "hparams.json"
@@ -43,5 +42,4 @@ def rebuild_model(directory: str) -> keras.Model:
     model = hparams.pop("model")
     # A model saved before a field was dropped (batch_size, which no model read) still loads.
     # Saved before the hyperparameters were split per model, a file holds every model's settings.
-    fields = {f.name for f in dataclasses.fields(hparams_class(model))}
-    return build_model(model, spec, hparams_for(model, {k: v for k, v in hparams.items() if k in fields}))
+    return build_model(model, spec, hparams_for(model, own_settings(model, hparams)))

@@ -251,6 +251,8 @@ def untransformed_patterns(files: list[str]) -> list[str] | None:
     missing = [d for d in split_dirs if not tf.io.gfile.isdir(d)]
     if not missing:
         return None
+    if len(missing) < len(files):
+        raise ValueError(f"{files}: some of these splits are transformed and some are not")
     raw: list[str] = []
     for directory in missing:
         uri, split = os.path.dirname(directory), os.path.basename(directory).removeprefix("Split-")
@@ -259,8 +261,6 @@ def untransformed_patterns(files: list[str]) -> list[str] | None:
         if split not in listed:
             raise ValueError(f"{uri}: split {split!r} is neither transformed nor listed in {path}")
         raw.extend(listed[split])
-    if len(missing) < len(files):
-        raise ValueError(f"{files}: some of these splits are transformed and some are not")
     return raw
 
 

@@ -7,7 +7,6 @@ and trains it as the Trainer does (early stopping on the eval AUC); its score is
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import keras_tuner as kt
@@ -28,7 +27,7 @@ from mian.stages.trainer import (
     split_dataset_fn,
 )
 from mian.stages.transform import model_feature_spec
-from mian_keras import FeatureSpec, build_model, compile_model, hparams_class, hparams_for
+from mian_keras import FeatureSpec, build_model, compile_model, hparams_for, model_settings
 
 # Key of the Tuner component's custom_config, next to the Trainer's.
 TUNING_KEY = "tuning"
@@ -55,8 +54,7 @@ def make_tuner(
     click rate), building `training.model` under `strategy` (the Trainer's; default: the current one)."""
     base = dict(training.hparams)
     base.setdefault("click_rate", click_rate(train_data))
-    settings = {f.name for f in dataclasses.fields(hparams_class(training.model))}
-    unknown = sorted(set(tuning.search_space) - settings)
+    unknown = sorted(set(tuning.search_space) - set(model_settings(training.model)))
     if unknown:
         raise ValueError(f"tuning: the search space names no setting of model {training.model!r}: {unknown}")
 

@@ -54,18 +54,31 @@ def hparams_class(name: str) -> type[HParams]:
     return HPARAMS.get(name, HParams)
 
 
+def model_settings(name: str) -> list[str]:
+    """The names of the named model's hyperparameters, in its class's order."""
+    return [f.name for f in dataclasses.fields(hparams_class(name))]
+
+
+def own_settings(name: str, values: dict) -> dict:
+    """The entries of `values` that are settings of the named model.
+
+    For values made for several models, or saved before each model had its own class.
+    """
+    settings = set(model_settings(name))
+    return {k: v for k, v in values.items() if k in settings}
+
+
 def hparams_for(name: str, values: dict | None = None) -> HParams:
     """The named model's hyperparameters: its class's defaults changed by `values`.
 
     A key that is not one of the model's settings is refused, naming them.
     """
-    kind = hparams_class(name)
-    settings = [f.name for f in dataclasses.fields(kind)]
+    settings = model_settings(name)
     unknown = sorted(set(values or {}) - set(settings))
     if unknown:
         listed = ", ".join(settings)
         raise ValueError(f"{unknown[0]!r} is not a setting of model {name!r}; its settings: {listed}")
-    return kind(**(values or {}))
+    return hparams_class(name)(**(values or {}))
 
 
 def build_model(name: str, spec: FeatureSpec, hp: HParams | None = None) -> keras.Model:
