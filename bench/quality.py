@@ -65,6 +65,9 @@ SYNTHETIC = {
     # Short or empty histories, like the commercial data: rare visits, many new users.
     "profile-rich": {"users": 26000, "items": 800, "days": 30, "seed": 2, "daily_activity": 0.08,
                      "impressions_per_active_day": 3.0, "new_user_share": 0.4, "inactive_user_share": 0.2},
+    # Profile-driven clicks from regular users: ~20 train examples a user, where an id can memorize.
+    "frequent-users": {"users": 3000, "items": 800, "days": 30, "seed": 4, "daily_activity": 0.4,
+                       "impressions_per_active_day": 3.0, "new_user_share": 0.1, "inactive_user_share": 0.1},
 }  # fmt: skip
 # Eval and test days of the synthetic sets: at least 20,000 test examples each, so that an AUC
 # difference of 0.005 is beyond the test split's noise.

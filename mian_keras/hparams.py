@@ -49,6 +49,11 @@ class HParams:
     lazy_embedding_rows: bool = False
     # With lazy_embedding_rows: the embedding rows' learning rate, as a share of `learning_rate`.
     embedding_learning_rate_scale: float = 1.0
+    # Frequency admission (mian_keras.layers.admitted_embedding): an id reads a row of its own once
+    # training has looked it up this many times, and until then one of `id_admission_buckets` rows it
+    # shares with the other rare ids (0: every id has its own row from the start, section 4.3).
+    id_admission_count: int = 20
+    id_admission_buckets: int = 10
     # Embeddings start at truncated normal 0.02 (section 4.3).
     init_stddev: float = 0.02
     # Dense and attention kernels: Glorot, not 0.02. At 0.02 every layer shrinks the signal ~10x, the
@@ -76,6 +81,8 @@ class HParams:
     def __post_init__(self):
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.id_admission_count < 0 or self.id_admission_buckets < 1:
+            raise ValueError("id_admission_count must be >= 0 and id_admission_buckets >= 1")
         if self.embedding_learning_rate_scale != 1.0 and not self.lazy_embedding_rows:
             raise ValueError("embedding_learning_rate_scale applies to lazy rows: set lazy_embedding_rows")
         object.__setattr__(self, "mlp_units", tuple(self.mlp_units))
@@ -98,6 +105,7 @@ class HParams:
             dropout=0.2,
             embedding_l2=1e-3,
             embedding_l2_per=PER_LOOKUP,
+            id_admission_count=0,
             click_rate=None,
         )
         return cls(**{**shared, **cls.PAPER, **changes})

@@ -113,6 +113,13 @@ def run_transform(
 PUSHED_HPARAMS = {"num_heads": 2, "gim_width": 8, "mlp_units": [8, 4], "init_stddev": 0.3}
 
 
+def with_lookups(model):
+    """`model` with its tables' look-up counts (frequency admission) set as if trained: id i seen i times."""
+    for table in model.get_layer("embedding").tables.values():
+        table.lookups.assign(tf.range(table.vocab_size, dtype=table.lookups.dtype))
+    return model
+
+
 def push_model(
     base: str, version: int, tft_output, custom_config: dict, seed: int, name: str = "mian"
 ) -> str:
@@ -120,7 +127,7 @@ def push_model(
     <base>/<name>/<version>/."""
     keras.utils.set_random_seed(seed)
     spec = model_feature_spec(tft_output, custom_config)
-    model = build_model("mian", spec, MIANParams(**PUSHED_HPARAMS))
+    model = with_lookups(build_model("mian", spec, MIANParams(**PUSHED_HPARAMS)))
     path = os.path.join(base, name, str(version))
     export_serving_model(model, tft_output, synthetic_config(), path)
     write_model_files(os.path.join(path, WARM_START_DIR), spec, "mian", PUSHED_HPARAMS)

@@ -7,7 +7,7 @@ import tf_keras as keras
 from mian.stages.transform import model_feature_spec
 from mian.stages.warm_start import newest_pushed, warm_start
 from mian_keras import MIANParams, build_model
-from tests.model_helpers import PUSHED_HPARAMS, push_model, raw_example, run_transform
+from tests.model_helpers import PUSHED_HPARAMS, push_model, raw_example, run_transform, with_lookups
 
 # Yesterday's items and today's: i0 and i1 are gone, n0 and n1 are new, and the counts reorder the rest.
 YESTERDAY = {"i0": 5, "i1": 4, "i2": 3, "i3": 2, "i4": 1}
@@ -40,7 +40,9 @@ def test_rows_move_to_their_tokens_new_indices_and_every_other_weight_is_copied(
     assert newest_pushed(str(temp / "serving" / "mian")) == pushed
     # The pushed model's own weights, drawn as push_model drew them.
     keras.utils.set_random_seed(7)
-    old = build_model("mian", model_feature_spec(yesterday, yesterday_config), MIANParams(**PUSHED_HPARAMS))
+    old = with_lookups(
+        build_model("mian", model_feature_spec(yesterday, yesterday_config), MIANParams(**PUSHED_HPARAMS))
+    )
     spec = model_feature_spec(today, today_config)
     model = build_model("mian", spec, MIANParams(**PUSHED_HPARAMS))
     fresh = table(model, "item_id")
@@ -58,6 +60,10 @@ def test_rows_move_to_their_tokens_new_indices_and_every_other_weight_is_copied(
         np.testing.assert_array_equal(after[1 + i], expected, err_msg=token)
     np.testing.assert_array_equal(after[0], before[0])  # padding
     np.testing.assert_array_equal(after[1 + len(new_tokens) :], before[1 + len(old_tokens) :])  # OOV buckets
+    # A token's look-up count (its admission to a row of its own) moves with its row; a new one has none.
+    counts = model.get_layer("embedding").tables["item_id"].lookups.numpy()
+    for i, token in enumerate(new_tokens):
+        assert counts[1 + i] == (1 + old_tokens.index(token) if token in old_tokens else 0), token
     # A weight whose shape does not depend on a vocabulary is copied as it is.
     np.testing.assert_array_equal(model.layers[-1].get_weights()[0], old.layers[-1].get_weights()[0])
     assert "2 new" in started.line() and "warm start from" in started.line()

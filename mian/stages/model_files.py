@@ -4,6 +4,7 @@ into every exported SavedModel, beside its variables, which is what a warm start
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -23,8 +24,11 @@ def write_json(path: str, value) -> None:
 
 
 def write_model_files(directory: str, spec: FeatureSpec, model_name: str, hparams: dict) -> None:
+    """The spec, and every setting of the model (`hparams` over its class's defaults): a later version
+    with other defaults rebuilds the same model."""
+    settings = dataclasses.asdict(hparams_for(model_name, hparams))
     write_json(os.path.join(directory, SPEC_FILE), spec.to_dict())
-    write_json(os.path.join(directory, HPARAMS_FILE), {"model": model_name, **hparams})
+    write_json(os.path.join(directory, HPARAMS_FILE), {"model": model_name, **settings})
 
 
 def model_name_in(directory: str) -> str:
@@ -42,4 +46,6 @@ def rebuild_model(directory: str) -> keras.Model:
     model = hparams.pop("model")
     # A model saved before a field was dropped (batch_size, which no model read) still loads.
     # Saved before the hyperparameters were split per model, a file holds every model's settings.
+    # Saved before frequency admission, its tables have no shared rows: it admitted every id.
+    hparams.setdefault("id_admission_count", 0)
     return build_model(model, spec, hparams_for(model, own_settings(model, hparams)))

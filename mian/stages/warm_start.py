@@ -3,7 +3,8 @@
 A pushed SavedModel carries what rebuilding its Keras model needs (`WARM_START_DIR`: the feature spec
 and the hyperparameters; the weights are the SavedModel's own variables, and the vocabularies its
 Transform assets). The new model takes every weight whose shape and meaning are unchanged. Embedding
-tables are carried over by token, because Transform builds its vocabularies anew each run and row i
+tables, and the look-up counts that admit their ids (mian_keras.layers.admitted_embedding), are carried
+over by token, because Transform builds its vocabularies anew each run and row i
 is not yesterday's token i: a token's row moves to its new index, a new token keeps its fresh row, a
 dropped token's row goes; the padding row and, when their number is unchanged, the out-of-vocabulary
 buckets (the same hash of the same value) are copied as they are. A changed model (another registry
@@ -36,8 +37,8 @@ WARM_START_DIR = "assets.extra/warm_start"
 TRAINED_THROUGH_FILE = "trained_through.json"
 # A Transform vocabulary inside a SavedModel: assets/<vocabulary name>, one token a line.
 ASSETS_DIR = "assets"
-# An embedding table's variable: FeatureEmbedding names each table `table_<field>`.
-_TABLE = re.compile(r"(?:^|/)table_(?P<field>[^/]+)/embeddings:0$")
+# An embedding table's variables with a row per id: FeatureEmbedding names each table `table_<field>`.
+_TABLE = re.compile(r"(?:^|/)table_(?P<field>[^/]+)/(?:embeddings|lookups):0$")
 # Keras' per-process suffixes of automatic layer names (dense_3): two builds of one model differ by them.
 _UID = re.compile(r"_\d+(?=/|:)")
 

@@ -109,6 +109,8 @@ def embed(inputs: dict, spec: FeatureSpec, hp: HParams, embedding_dim=None, name
         initializer=hp.initializer(),
         embedding_l2=hp.embedding_l2,
         l2_per=hp.embedding_l2_per,
+        admission_count=hp.id_admission_count,
+        admission_buckets=hp.id_admission_buckets,
         name=name,
     )(looked_up)
     valid = behavior_mask(looked_up, spec) if spec.sequence_fields else None
