@@ -141,13 +141,13 @@ def _with_user_id(config: dict) -> dict:
 
 
 def variants(
-    models: list[str], ablations: bool, overrides: dict | None = None
+    models: list[str], ablations: bool, overrides: dict | None = None, paper: bool = True
 ) -> dict[str, tuple[str, dict]]:
-    """{row name: (registry model, HParams overrides)}: the models, section 4.3's MIAN, then MIAN's
-    ablations; `overrides` apply to every row but section 4.3's."""
+    """{row name: (registry model, HParams overrides)}: the models, section 4.3's MIAN (unless not
+    `paper`), then MIAN's ablations; `overrides` apply to every row but section 4.3's."""
     overrides = overrides or {}
     rows = {name: (name, dict(overrides)) for name in models}
-    if "mian" in models:
+    if paper and "mian" in models:
         paper = dataclasses.asdict(MIANParams.paper())
         rows[PAPER_ROW] = ("mian", {k: list(v) if isinstance(v, tuple) else v for k, v in paper.items()})
     if ablations and "mian" in models:
@@ -343,6 +343,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datasets", nargs="+", default=["movielens", *SYNTHETIC])
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--no-ablations", action="store_true")
+    parser.add_argument("--no-paper-row", action="store_true", help="leave out section 4.3's MIAN")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--work", default="runs/quality", help="data and pipeline runs go here")
@@ -413,7 +414,9 @@ def main(argv: list[str] | None = None) -> None:
         train_rows = sum(1 for _ in tf.data.TFRecordDataset(files["train"], compression_type="GZIP"))
         tuned_mian: dict = {}
         ablation_rows = {ablation_row(ablation) for ablation in ABLATIONS}
-        for name, (model, hparams) in variants(args.models, not args.no_ablations, args.hparams).items():
+        for name, (model, hparams) in variants(
+            args.models, not args.no_ablations, args.hparams, paper=not args.no_paper_row
+        ).items():
             model_dir = os.path.join(os.path.abspath(args.work), "models", dataset, re.sub(r"\W+", "-", name))
             # Section 4.3's row keeps its exact settings; an ablation changes one switch of the tuned MIAN
             # (Tables 3-4 compare under one setting); every other row gets the same search.

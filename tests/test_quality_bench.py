@@ -52,6 +52,7 @@ def test_the_rows_are_the_models_section_4_3s_mian_and_the_ablations():
         assert rows[f"mian {name}"] == ("mian", changes)
     assert list(variants(["lr", "mian"], ablations=False)) == ["lr", "mian", PAPER_ROW]
     assert list(variants(["lr", "din"], ablations=True)) == ["lr", "din"]
+    assert list(variants(["lr", "mian"], ablations=False, paper=False)) == ["lr", "mian"]
 
 
 def test_overrides_reach_every_row_but_section_4_3s():

@@ -52,8 +52,11 @@ TRAIN = textwrap.dedent(
     keras.utils.set_random_seed(0)
     # The per-replica batch halves with two replicas: the global batch (and so each step) is the same.
     training = TrainingConfig(model="din", epochs=3, batch_size=128 // replicas, patience=3)
-    train(spec, training, dataset("train"), dataset("eval"), run_dir, os.path.join(run_dir, "backup"))
-    print(json.dumps(json.load(open(os.path.join(run_dir, "history.json")))))
+    model = train(spec, training, dataset("train"), dataset("eval"), run_dir, os.path.join(run_dir, "backup"))
+    history = json.load(open(os.path.join(run_dir, "history.json")))
+    tables = model.get_layer("embedding").tables
+    history["lookups"] = {name: table.lookups.numpy().tolist() for name, table in tables.items()}
+    print(json.dumps(history))
     """
 )
 
@@ -80,9 +83,13 @@ def test_two_replicas_train_and_converge_like_one(tmp_path):
     assert one["global_batch_size"] == two["global_batch_size"] == 128
     for history in (one, two):
         auc = history["epochs"]["val_auc"]
-        # Chance is 0.5; the planted effects allow about 0.80 (see random_batch.planted_labels).
-        assert min(auc) > 0.6, auc
+        # Chance is 0.5. The first epoch reads shared rows until its ids are counted (frequency
+        # admission), so the floor is the trained model's.
+        assert auc[-1] > 0.6, auc
         assert history["epochs"]["loss"][-1] < history["epochs"]["loss"][0]
+    # Every replica's look-ups count, once: the ids earn their rows as on one device.
+    assert one["lookups"] == two["lookups"]
+    assert sum(one["lookups"]["gender"]) == 16384  # the first epoch's, one per train example
     # Same data, seed and global batch: the replicas' summed gradients equal the single device's,
     # up to the order of float additions and dropout draws.
     for metric in ("val_auc", "val_loss"):
