@@ -53,6 +53,9 @@ def pipeline_config(root, name: str) -> str:
                 "window": {"train_spans": 3, "eval_spans": 1},
                 "training": {
                     "model": "mian",
+                    # A window of ~700 examples looks an item up ~10 times an epoch: at the default
+                    # count (100) every item would read the shared rows.
+                    "hparams": {"id_admission_count": 5},
                     "epochs": 2,
                     "batch_size": 128,
                     "patience": 1,
