@@ -115,15 +115,17 @@ def warm_start(model: keras.Model, model_name: str, vocabularies: dict, source: 
     new_weights, old_weights = model.weights, old_model.weights
     if len(new_weights) != len(old_weights):
         return WarmStart(None, f"the model changed: {len(old_weights)} weights then, {len(new_weights)} now")
-    plan, rows = [], {}
+    plan, rows, old_vocabularies = [], {}, {}
     for new, previous in zip(new_weights, old_weights, strict=True):
         if _UID.sub("", new.name) != _UID.sub("", previous.name):
             return WarmStart(None, f"the model changed: {previous.name} then, {new.name} in its place now")
         table = _TABLE.search(new.name)
         if table and new.shape[1:] == previous.shape[1:]:
             field = table.group("field")
+            if field not in old_vocabularies:  # a table's rows and its look-up counts share it
+                old_vocabularies[field] = _vocabulary(source, field)
             value, rows[field] = _carried_rows(
-                new.numpy(), previous.numpy(), vocabularies[field], _vocabulary(source, field)
+                new.numpy(), previous.numpy(), vocabularies[field], old_vocabularies[field]
             )
         elif new.shape == previous.shape:
             value = previous.numpy()

@@ -124,15 +124,8 @@ class AdmittedEmbedding(keras.layers.Layer):
 class CountFirstEpoch(keras.callbacks.Callback):
     """Counts the look-ups of every admitting table during the first epoch of a `fit` only."""
 
-    def _tables(self) -> list[AdmittedEmbedding]:
-        return [
-            layer
-            for layer in self.model.submodules
-            if isinstance(layer, AdmittedEmbedding) and layer.admission_count
-        ]
-
     def _count(self, on: bool) -> None:
-        for table in self._tables():
+        for table in admitting_tables(self.model):
             table.counting.assign(1.0 if on else 0.0)
 
     def on_train_begin(self, logs=None):
@@ -142,6 +135,6 @@ class CountFirstEpoch(keras.callbacks.Callback):
         self._count(False)
 
 
-def admits_ids(model: keras.Model) -> bool:
-    """Whether any embedding table of `model` admits its ids by frequency."""
-    return any(isinstance(m, AdmittedEmbedding) and m.admission_count for m in model.submodules)
+def admitting_tables(model: keras.Model) -> list[AdmittedEmbedding]:
+    """The embedding tables of `model` that admit their ids by frequency."""
+    return [m for m in model.submodules if isinstance(m, AdmittedEmbedding) and m.admission_count]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tf_keras as keras
 
-from mian_keras.layers.admitted_embedding import CountFirstEpoch, admits_ids
+from mian_keras.layers.admitted_embedding import CountFirstEpoch, admitting_tables
 from mian_keras.weight_averaging import WriteAverageAtEpochEnd, averages_weights
 
 
@@ -18,7 +18,7 @@ class ClickModel(keras.Model):
     """
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, **kwargs):
-        if admits_ids(self):
+        if admitting_tables(self):
             callbacks = [CountFirstEpoch(), *(callbacks or [])]
         if averages_weights(self):
             callbacks = [WriteAverageAtEpochEnd(), *(callbacks or [])]
