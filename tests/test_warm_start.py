@@ -1,8 +1,14 @@
 """Warm start: a new model starts from a pushed one, embedding rows carried over by token."""
 
+import contextlib
+from unittest import mock
+
 import numpy as np
 import pytest
+import tensorflow as tf
 import tf_keras as keras
+
+from mian.stages import export
 
 from mian.stages.transform import model_feature_spec
 from mian.stages.warm_start import newest_pushed, warm_start
@@ -29,6 +35,32 @@ def days(tmp_path_factory):
     pushed = push_model(str(temp / "serving"), 1, yesterday, yesterday_config, seed=7)
     _, _, today, today_config = run_transform(examples(TODAY), [], str(temp / "t2"))
     return temp, yesterday, yesterday_config, pushed, today, today_config
+
+
+def test_a_model_pushed_with_keras_traces_starts_the_same_model(days):
+    """Models pushed before the export left Keras' layer traces out still warm-start, row for row."""
+    temp, yesterday, yesterday_config, pushed, today, today_config = days
+    # The export as it was: Keras' default, every layer's traces in the SavedModel.
+    with mock.patch.object(export, "keras_option_scope", lambda save_traces: contextlib.nullcontext()):
+        traced = push_model(str(temp / "traced"), 1, yesterday, yesterday_config, seed=7)
+    # Keras' own serialization names the variables by its `variables` list; without it, by layer.
+    keyed_by_list = {
+        path: any(
+            n.startswith("model/variables/")
+            for n, _ in tf.train.list_variables(f"{path}/variables/variables")
+        )
+        for path in (pushed, traced)
+    }
+    assert keyed_by_list == {pushed: False, traced: True}
+    spec = model_feature_spec(today, today_config)
+    started = {}
+    for source in (pushed, traced):
+        keras.utils.set_random_seed(11)
+        model = build_model("mian", spec, MIANParams(**PUSHED_HPARAMS))
+        assert warm_start(model, "mian", vocabularies(today, spec), source).warm
+        started[source] = model.get_weights()
+    for got, expected in zip(started[traced], started[pushed], strict=True):
+        np.testing.assert_array_equal(got, expected)
 
 
 def vocabularies(tft_output, spec) -> dict:
