@@ -9,7 +9,6 @@ import tensorflow as tf
 import tf_keras as keras
 
 from mian.stages import export
-
 from mian.stages.transform import model_feature_spec
 from mian.stages.warm_start import newest_pushed, warm_start
 from mian_keras import MIANParams, build_model
