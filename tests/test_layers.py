@@ -7,6 +7,7 @@ import tf_keras as keras
 
 from mian_keras.layers.attention_pooling import masked_softmax, tanh_attention
 from mian_keras.layers.augru import AUGRUCell, InterestEvolution
+from mian_keras.layers.candidate_products import CandidateProducts
 from mian_keras.layers.cin import CompressedInteraction
 from mian_keras.layers.cross import CrossNetwork
 from mian_keras.layers.dice import Dice
@@ -92,6 +93,24 @@ def test_field_interaction_pads_narrow_fields_and_keeps_their_values():
     assert layer.score_kernel.shape == (2, 5)
 
 
+def test_candidate_products_sum_each_candidate_fields_product_with_every_other_field_of_its_width():
+    rng = np.random.default_rng(0)
+    item_id, category, brand = (rng.standard_normal([3, 4]) for _ in range(3))
+    wide_item = rng.standard_normal([3, 6])
+    user_id, device = rng.standard_normal([3, 4]), rng.standard_normal([3, 4])
+    wide_user, scalar = rng.standard_normal([3, 6]), rng.standard_normal([3, 1])
+    fields = [item_id, category, wide_item, user_id, brand, device, wide_user, scalar]
+    # The first three are the candidate's; brand, after them, is one of the other fields.
+    got = CandidateProducts(candidates=3)([tf.constant(f, tf.float32) for f in fields]).numpy()
+    expected = sum(
+        np.sum(a * b, axis=-1, keepdims=True) for a in (item_id, category) for b in (user_id, brand, device)
+    ) + np.sum(wide_item * wide_user, axis=-1, keepdims=True)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    # No field of a candidate's width: no product.
+    alone = CandidateProducts(candidates=1)([tf.ones([2, 4]), tf.ones([2, 3])]).numpy()
+    np.testing.assert_array_equal(alone, np.zeros([2, 1]))
+
+
 TRUNCATED = keras.initializers.TruncatedNormal(stddev=0.02)
 WIDE = keras.initializers.TruncatedNormal(stddev=0.5)
 LAYERS = [
@@ -112,6 +131,7 @@ LAYERS = [
     (AUGRUCell, dict(units=3)),
     (InterestEvolution, dict(attention_units=[4])),
     (FactorizationMachine, dict()),
+    (CandidateProducts, dict(candidates=2)),
 ]
 
 

@@ -183,12 +183,29 @@ def test_mian_crosses_gims_output_before_the_mlp_and_zero_crosses_are_the_identi
     batch = random_batch(spec, 5, history_lengths=[0, 2, 3, 5, 6])
     for layer in crosses:  # x0 * (V U x + b) + x is x when U, V and b are 0
         layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
-    probe = keras.Model(model.inputs, [model.get_layer("gim").output[0], model.output])
-    r_g, logit = probe(batch, training=False)
+    outputs = [model.get_layer(name).output for name in ("gim", "candidate_products")]
+    probe = keras.Model(model.inputs, [outputs[0][0], outputs[1], model.output])
+    r_g, products, logit = probe(batch, training=False)
     mlp = model.get_layer("mlp")
-    np.testing.assert_allclose(logit, model.get_layer("output_dense")(mlp(r_g, training=False)), atol=1e-5)
+    expected = model.get_layer("output_dense")(mlp(r_g, training=False)) + products
+    np.testing.assert_allclose(logit, expected, atol=1e-5)
     paper = build_model("mian", spec, hparams.replace(gim_cross_layers=0))
     assert not any(layer.name.startswith("gim_cross_") for layer in paper.layers)
+
+
+def test_mian_adds_the_candidates_inner_products_with_the_other_fields_to_its_logit(spec, hparams):
+    model = build_model("mian", spec, hparams.replace(candidate_products=True))
+    products = model.get_layer("candidate_products")
+    # item_id and category (the candidate's categorical fields; price is numerical) with gender, age,
+    # hour, season and the means of hist_item_id and hist_category.
+    assert products.candidates == 2 and len(products.input) == 8
+    batch = random_batch(spec, 5, history_lengths=[0, 2, 3, 5, 6])
+    probe = keras.Model(model.inputs, [products.output, model.get_layer("output_dense").output, model.output])
+    term, rest, logit = probe(batch, training=False)
+    np.testing.assert_allclose(logit, term + rest, atol=1e-5)
+    assert float(tf.reduce_max(tf.abs(term))) > 0
+    paper = build_model("mian", spec, MIANParams.paper())
+    assert "candidate_products" not in {layer.name for layer in paper.layers}
 
 
 def test_post_ln_has_the_same_weights_as_pre_ln(spec, hparams):

@@ -126,3 +126,19 @@ def test_a_model_saved_with_a_field_hparams_no_longer_has_still_loads(tmp_path):
     path.write_text(json.dumps({**saved, "batch_size": 128, "num_heads": 8, "cin_layer_sizes": [16, 16]}))
     model = rebuild_model(str(tmp_path))
     assert model.count_params() > 0
+
+
+def test_a_mian_saved_before_a_default_changed_rebuilds_as_it_trained(tmp_path):
+    from mian.stages.model_files import HPARAMS_FILE, rebuild_model, write_model_files
+    from tests.conftest import small_spec
+
+    write_model_files(str(tmp_path), small_spec(), "mian", {})
+    path = tmp_path / HPARAMS_FILE
+    saved = json.loads(path.read_text())
+    assert saved["candidate_products"] is True and saved["id_admission_count"] == 100
+    assert "candidate_products" in {layer.name for layer in rebuild_model(str(tmp_path)).layers}
+    # As files written before those settings existed hold them: not at all.
+    path.write_text(json.dumps({"model": "mian"}))
+    model = rebuild_model(str(tmp_path))
+    assert "candidate_products" not in {layer.name for layer in model.layers}
+    assert not any(table.admission_count for table in model.get_layer("embedding").tables.values())

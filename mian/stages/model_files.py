@@ -48,4 +48,6 @@ def rebuild_model(directory: str) -> keras.Model:
     # Saved before the hyperparameters were split per model, a file holds every model's settings.
     # Saved before frequency admission, its tables have no shared rows: it admitted every id.
     hparams.setdefault("id_admission_count", 0)
+    # Saved before MIAN's candidate products, it has none (a term without weights of its own).
+    hparams.setdefault("candidate_products", False)
     return build_model(model, spec, hparams_for(model, own_settings(model, hparams)))

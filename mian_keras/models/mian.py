@@ -5,10 +5,18 @@ from __future__ import annotations
 import tf_keras as keras
 
 from mian_keras.feature_spec import FeatureSpec
+from mian_keras.layers.candidate_products import CandidateProducts
 from mian_keras.layers.field_interaction import ItemFieldsInteraction
 from mian_keras.layers.gim import GlobalInteraction
 from mian_keras.layers.ibim import ItemBehaviorsInteraction
-from mian_keras.models.common import concat, cross_layers, embed_inputs, logit_model, mlp
+from mian_keras.models.common import (
+    EmbeddedInputs,
+    concat,
+    cross_layers,
+    embed_inputs,
+    logit_model,
+    mlp,
+)
 from mian_keras.models.mian_hparams import MIANParams
 
 # The representations GIM weighs, in the order of Eq. 14.
@@ -24,8 +32,9 @@ def build_mian(spec: FeatureSpec, hp: MIANParams) -> keras.Model:
     module (its R_* leaves GIM's input, the original e_* stays, as section 4.7.1 describes); `use_gim=False`
     concatenates the representations into the MLP instead of weighing them (and crossing them: the
     cross layers after GIM, `gim_cross_layers`, are its Deep&Cross part); `transformer` picks the
-    Pre-LN block, the original Post-LN one, or none. A group the spec has no fields for (say, no context
-    columns) simply has no representation.
+    Pre-LN block, the original Post-LN one, or none. `candidate_products` adds the candidate's inner
+    products with the other fields to the logit (CandidateProducts; the paper has no such term). A
+    group the spec has no fields for (say, no context columns) simply has no representation.
 
     The model's output is the click logit; `attention_model` exposes the attention weights.
     """
@@ -61,9 +70,10 @@ def build_mian(spec: FeatureSpec, hp: MIANParams) -> keras.Model:
             hp.field_scores, name="icim", **hp.kernel_args()
         )([item, *x.context_fields])
 
+    logits = candidate_products(x) if hp.candidate_products else []
     if not hp.use_gim:
         hidden = concat(list(representations.values()), name="representations")
-        return logit_model(x.inputs, hp, "mian", hidden=mlp(hp)(hidden))
+        return logit_model(x.inputs, hp, "mian", hidden=mlp(hp)(hidden), logits=logits)
     hidden, _ = GlobalInteraction(
         list(representations),
         hp.gim_width,
@@ -76,9 +86,31 @@ def build_mian(spec: FeatureSpec, hp: MIANParams) -> keras.Model:
     if hp.gim_cross_layers and hp.cross_parallel:
         # Deep&Cross's own structure: the cross network beside the MLP, both read by the output layer.
         return logit_model(
-            x.inputs, hp, "mian", hidden=concat([crossed, mlp(hp)(hidden)], name="deep_and_cross")
+            x.inputs,
+            hp,
+            "mian",
+            hidden=concat([crossed, mlp(hp)(hidden)], name="deep_and_cross"),
+            logits=logits,
         )
-    return logit_model(x.inputs, hp, "mian", hidden=mlp(hp)(crossed))
+    return logit_model(x.inputs, hp, "mian", hidden=mlp(hp)(crossed), logits=logits)
+
+
+def candidate_products(x: EmbeddedInputs) -> list:
+    """The candidate's inner products with the other fields, as a logit term (CandidateProducts).
+
+    The candidate's categorical fields pair with the user's and the context's categorical fields and
+    with the behavior fields (each the mean of its clicked steps). A candidate without categorical
+    fields has no such term: an empty list.
+    """
+    spec = x.spec
+    candidate = [x.fields[f.name] for f in spec.item_fields if f.is_categorical]
+    if not candidate:
+        return []
+    others = [x.fields[f.name] for f in (*spec.user_fields, *spec.context_fields) if f.is_categorical]
+    products = CandidateProducts(len(candidate), name="candidate_products")(
+        candidate + others + x.pooled_sequence_fields(categorical_only=True)
+    )
+    return [products]
 
 
 def attention_model(model: keras.Model) -> keras.Model:
