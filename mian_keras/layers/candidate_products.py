@@ -1,4 +1,4 @@
-"""The candidate's inner products with every other field: the first-order form of IUIM and ICIM."""
+"""The candidate's inner products with the other fields: an FM term on the pairs MIAN relates."""
 
 from __future__ import annotations
 
