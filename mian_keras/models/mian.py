@@ -71,9 +71,17 @@ def build_mian(spec: FeatureSpec, hp: MIANParams) -> keras.Model:
         )([item, *x.context_fields])
 
     logits = candidate_products(x) if hp.candidate_products else []
+    return logit_model(x.inputs, hp, "mian", hidden=prediction_input(representations, hp), logits=logits)
+
+
+def prediction_input(representations: dict, hp: MIANParams):
+    """What the Prediction Layer's output reads.
+
+    The representations weighed by GIM (Eqs. 14-15), crossed, through the MLP (Eq. 16); with
+    `use_gim=False`, their concatenation through the MLP.
+    """
     if not hp.use_gim:
-        hidden = concat(list(representations.values()), name="representations")
-        return logit_model(x.inputs, hp, "mian", hidden=mlp(hp)(hidden), logits=logits)
+        return mlp(hp)(concat(list(representations.values()), name="representations"))
     hidden, _ = GlobalInteraction(
         list(representations),
         hp.gim_width,
@@ -85,14 +93,8 @@ def build_mian(spec: FeatureSpec, hp: MIANParams) -> keras.Model:
     crossed = cross_layers(hidden, hp.gim_cross_layers, hp.cross_projection_dim, hp, name="gim_cross")
     if hp.gim_cross_layers and hp.cross_parallel:
         # Deep&Cross's own structure: the cross network beside the MLP, both read by the output layer.
-        return logit_model(
-            x.inputs,
-            hp,
-            "mian",
-            hidden=concat([crossed, mlp(hp)(hidden)], name="deep_and_cross"),
-            logits=logits,
-        )
-    return logit_model(x.inputs, hp, "mian", hidden=mlp(hp)(crossed), logits=logits)
+        return concat([crossed, mlp(hp)(hidden)], name="deep_and_cross")
+    return mlp(hp)(crossed)
 
 
 def candidate_products(x: EmbeddedInputs) -> list:
