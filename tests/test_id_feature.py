@@ -1,15 +1,18 @@
 """Issue 35's held-out rule as a test of the library: a high-cardinality user id that carries no signal
-costs MIAN at most a small eval AUC, trained as a user of `build_model` would train it (no Transform)."""
+costs MIAN at most a small eval AUC, trained as a user of `build_model` would train it (no Transform);
+and ingestion writes the user id as a field for every impression."""
 
 import dataclasses
 
 import numpy as np
 import tf_keras as keras
 
+from mian.data.ingest.examples import to_example
 from mian.names import EVAL_AUC
 from mian_keras import MIANParams, build_model, compile_model
-from mian_keras.feature_spec import Field
+from mian_keras.feature_spec import CATEGORICAL, Field
 from tests.conftest import small_spec
+from tests.model_helpers import synthetic_config
 
 USERS, PER_USER, STEPS = 6000, 3, 4  # three train examples a user: an id seen too rarely to learn from
 # What the id may cost: MIAN's eval AUC with it, at the best epoch and at the last, at most this far
@@ -93,3 +96,15 @@ def test_a_user_id_without_signal_costs_mian_little_eval_auc():
     assert max(without) > 0.6, without  # the profile and context signal is learned
     assert max(with_id) >= max(without) - ALLOWED_COST, (with_id, without)
     assert with_id[-1] >= without[-1] - ALLOWED_COST, (with_id, without)  # more epochs, no memorizing
+
+
+def test_the_user_id_as_a_field_is_written_for_a_user_the_users_table_lacks():
+    config = dataclasses.replace(
+        synthetic_config(), user_id="uid", user_columns={"uid": CATEGORICAL, "gender": CATEGORICAL}
+    )
+    impression = {"user_id": "u7", "item_id": "i1", "ts": 1_700_000_000, "label": 1, "context": {}}
+    for user, gender in (({"uid": "u7", "gender": "F"}, [b"F"]), (None, [])):
+        example = to_example({**impression, "user": user, "item": None}, [], config)
+        features = example.features.feature
+        assert list(features["uid"].bytes_list.value) == [b"u7"], user
+        assert list(features["gender"].bytes_list.value) == gender, user

@@ -61,7 +61,8 @@ def _one_error_line(capfd):
 
 
 def test_init_decides_ids_time_label_and_groups_by_content(tmp_path, capfd):
-    data = own_logs(tmp_path / "mine", users=200, days=10)
+    # Fewer users than TFDV enumerates (max_string_domain_size, 100): the user id's domain stays open.
+    data = own_logs(tmp_path / "mine", users=80, days=10)
     assert main(["init", "--data", str(data)]) == 0
     config = yaml.safe_load((data / "dataset.yaml").read_text())
     assert (config["user_id"], config["item_id"], config["timestamp"], config["label"]) == (
@@ -73,6 +74,7 @@ def test_init_decides_ids_time_label_and_groups_by_content(tmp_path, capfd):
     assert config["impressions"] == "impressions.jsonl" and config["timestamp_unit"] == "s"
     assert config["item_columns"] == {"category": "categorical", "brand": "categorical", "price": "numerical"}
     assert config["user_columns"] == {
+        "uid": "categorical",
         "gender": "categorical",
         "age": "categorical",
         "occupation": "categorical",
@@ -91,8 +93,12 @@ def test_init_decides_ids_time_label_and_groups_by_content(tmp_path, capfd):
     drafted = {f.name: f for f in tfdv.load_schema_text(str(data / "schema.pbtxt")).feature}
     assert drafted["device"].drift_comparator.HasField("infinity_norm")
     assert drafted["price"].drift_comparator.HasField("jensen_shannon_divergence")
-    for name in ("hist_iid", "hist_len", "timestamp", "user_id"):
+    for name in ("hist_iid", "hist_len", "timestamp", "user_id", "uid"):
         assert not drafted[name].HasField("drift_comparator"), name
+    # The user id as a field: in every example, of no closed domain (new users arrive every day),
+    # unlike the profile's columns.
+    assert drafted["uid"].value_count.min == 1 and not drafted["uid"].HasField("domain")
+    assert drafted["gender"].domain == "gender"
 
 
 def test_init_refuses_a_log_without_a_time_column_in_one_line(tmp_path, capfd):

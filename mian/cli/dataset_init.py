@@ -11,6 +11,9 @@ The tables of a data directory (CSV or JSON Lines, .gz allowed, any Beam filesys
 - every other column is categorical, or numerical when its values are numbers that are not all
   integers or take more than `MAX_INTEGER_CATEGORIES` values; a column with one value only, or with a
   different value in (almost) every row (row ids, free text), is not used;
+- the user id is the first user field, as in the paper's datasets: what a user's own clicks say beyond
+  the profile (the pipeline's `vocabulary.user_id_frequency_threshold` and the model's id admission
+  keep the rows of users with few impressions from memorizing them);
 - history columns are the item's categorical columns; derived context is the time context the
   impressions do not carry as columns of their own (a log's own `hour` is never replaced); eval and
   test each get about a tenth of the days the impressions span (at least one).
@@ -132,6 +135,11 @@ def propose(data_dir: str, name: str | None = None) -> Proposal:
     )
     if clashes:
         raise CannotPropose(f"columns {sorted(clashes)} appear in more than one table: rename them")
+    user_columns = {user_id: CATEGORICAL, **user_columns}
+    reasons.append(
+        f"user fields: the user id {user_id!r} first (users with fewer train impressions than "
+        "vocabulary.user_id_frequency_threshold share its out-of-vocabulary ids)"
+    )
     # A field the impressions carry as a column (used or not) is theirs: never derived over it.
     derived = [d for d in DERIVED_CONTEXT if d not in impressions.columns]
     if len(derived) < len(DERIVED_CONTEXT):

@@ -13,10 +13,10 @@ The curation rules then make the schema describe what ingestion writes for any d
 - closed vocabularies get a domain: the user and context columns whose values TFDV enumerated (at most
   `max_string_domain_size`), tolerating 1% of values outside it (a rare value the statistics missed),
   and the history buckets with every value they can take; item-side values have none, new items
-  arrive every day;
+  arrive every day, nor has the user id when it is a user field: new users arrive every day;
 - the label is 0/1 and absent at serving time;
-- the log's own columns get drift comparators (mian.stages.drift: L-infinity for categorical ones,
-  Jensen-Shannon for numerical ones), which the drift gate of a daily pipeline reads.
+- the log's own columns but the user id get drift comparators (mian.stages.drift: L-infinity for
+  categorical ones, Jensen-Shannon for numerical ones), which the drift gate of a daily pipeline reads.
 The derived time context is not in the examples (the Transform graph derives it from `timestamp`), so
 the schema has no feature for it.
 """
@@ -93,7 +93,7 @@ def curate(schema: schema_pb2.Schema, config: DatasetConfig) -> schema_pb2.Schem
     inferred_domains = {d.name: d for d in schema.string_domain}
     domains = {}
     histories = {config.history_feature(c) for c in config.history_columns}
-    closed = set(config.user_columns) | set(config.context_columns)
+    closed = (set(config.user_columns) | set(config.context_columns)) - {config.user_id}
     for name, feature in features.items():
         feature.ClearField("shape")
         feature.presence.min_fraction = 1.0
@@ -122,14 +122,15 @@ def curate(schema: schema_pb2.Schema, config: DatasetConfig) -> schema_pb2.Schem
     schema.ClearField("string_domain")
     for name, values in domains.items():
         schema.string_domain.add(name=name, value=values)
-    add_drift_comparators(schema)
+    add_drift_comparators(schema, identifiers=[config.user_id])
     return schema
 
 
 def _always_one(config: DatasetConfig) -> set:
-    """Features ingestion writes exactly one value of in every example."""
+    """Features ingestion writes exactly one value of in every example (the user id as a user field
+    too: ingestion takes it from the impression, not from the users table)."""
     return {config.item_id, config.label, HISTORY_LENGTH_FEATURE, HISTORY_BUCKET_FEATURE,
-            TIMESTAMP_FEATURE, USER_ID_FEATURE}  # fmt: skip
+            TIMESTAMP_FEATURE, USER_ID_FEATURE, config.user_id}  # fmt: skip
 
 
 def write_schema(schema: schema_pb2.Schema, path: str, header: str) -> None:

@@ -7,8 +7,9 @@ for categorical features, Jensen-Shannon divergence for numerical ones, since TF
 measures categorical features. Compared are the log's own columns (item, user and context fields and
 the label), not what ingestion derives from the clicks (histories, their length and bucket), which
 grows with the log's age and would stop every new log's first days; nor the timestamp and the user
-id, new every day by construction. A pipeline config may replace the schema's thresholds (`gates`), and TFDV's
-`validate_statistics` measures the new span's statistics against the previous span's.
+id (also when it is a user field), new every day by construction. A pipeline config may replace the
+schema's thresholds (`gates`), and TFDV's `validate_statistics` measures the new span's statistics
+against the previous span's.
 
 Skew (`mian skew`): the statistics of the requests a server scored against those of the training data,
 every feature both carry but the label, the timestamp and the user id, histories included (a client
@@ -18,6 +19,7 @@ that builds them otherwise than ingestion does is exactly what skew is).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 
 import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
@@ -37,8 +39,10 @@ JENSEN_SHANNON_THRESHOLD = 0.2
 NOT_COMPARED = (HISTORY_LENGTH_FEATURE, HISTORY_BUCKET_FEATURE, TIMESTAMP_FEATURE, USER_ID_FEATURE)
 
 
-def compared(feature: str) -> bool:
-    return feature not in NOT_COMPARED and not feature.startswith(HISTORY_PREFIX)
+def compared(feature: str, identifiers: Collection[str] = ()) -> bool:
+    """Whether `feature` gets a drift comparator; `identifiers` are the dataset's id columns that are
+    features of their own (a user id among the user fields), as new every day as USER_ID_FEATURE."""
+    return feature not in (*NOT_COMPARED, *identifiers) and not feature.startswith(HISTORY_PREFIX)
 
 
 _MEASURES = {
@@ -65,11 +69,12 @@ def add_drift_comparators(
     schema: schema_pb2.Schema,
     infinity_norm: float = INFINITY_NORM_THRESHOLD,
     jensen_shannon: float = JENSEN_SHANNON_THRESHOLD,
+    identifiers: Collection[str] = (),
 ) -> None:
     """Give every compared feature of `schema` its comparator, in place: categorical (BYTES) features
     L-infinity, numerical ones Jensen-Shannon."""
     for feature in schema.feature:
-        if not compared(feature.name):
+        if not compared(feature.name, identifiers):
             feature.ClearField("drift_comparator")
         elif feature.type == schema_pb2.BYTES:
             feature.drift_comparator.infinity_norm.threshold = infinity_norm

@@ -55,7 +55,9 @@ def to_example(impression: dict, history: list[dict], config: DatasetConfig) -> 
     features[HISTORY_LENGTH_FEATURE] = _int64([len(history)])
     features[HISTORY_BUCKET_FEATURE] = _bytes([history_bucket(len(history))])
     for name, kind in config.user_columns.items():
-        features[name] = _feature(kind, [user.get(name)])
+        # The user id as a field is the impression's own: a user the users table lacks still has it.
+        value = impression["user_id"] if name == config.user_id else user.get(name)
+        features[name] = _feature(kind, [value])
     for name, kind in config.context_columns.items():
         features[name] = _feature(kind, [impression["context"].get(name)])
     features[config.label] = _int64([impression["label"]])
