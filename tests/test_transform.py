@@ -99,7 +99,8 @@ def test_outputs_are_the_feature_spec_inputs_and_the_label(transformed):
 
 def test_users_seen_less_often_than_the_threshold_share_the_ids_of_unseen_users(tmp_path):
     """The user id as a model input with `user_id_frequency_threshold` 2: u1 (3 examples) keeps its
-    own id, u2 (1 example) hashes into the out-of-vocabulary ids that a user new at serving gets."""
+    own id, u2 (1 example) shares the one out-of-vocabulary id (`user_id_oov_buckets`) with a user
+    new at serving; the other fields keep `oov_buckets` hashed ids."""
     config = dataclasses.replace(
         synthetic_config(), user_columns={"user_id": "categorical", **synthetic_config().user_columns}
     )
@@ -113,10 +114,11 @@ def test_users_seen_less_often_than_the_threshold_share_the_ids_of_unseen_users(
         train, serving, str(tmp_path), config=config, vocabulary=vocabulary
     )
     assert tft_output.vocabulary_by_name("user_id") == [b"u1"]
-    size = model_feature_spec(tft_output, custom_config).field("user_id").vocab_size
-    assert size == 1 + 1 + 3
+    spec = model_feature_spec(tft_output, custom_config)
+    assert spec.field("user_id").vocab_size == 1 + 1 + 1
+    assert spec.field("category").vocab_size == 1 + 2 + 3
     assert int(out[0]["user_id"]) == 1
-    assert 2 <= int(out[3]["user_id"]) < size and 2 <= int(served["user_id"]) < size
+    assert int(out[3]["user_id"]) == int(served["user_id"]) == 2
     # The threshold is the user id's alone: c2, seen once, keeps its own id.
     assert tft_output.vocabulary_by_name("category") == [b"c1", b"c2"]
 

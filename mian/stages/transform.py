@@ -1,7 +1,8 @@
 """TF Transform: raw examples in, the model's inputs out (the Transform component's preprocessing_fn).
 
 Categorical fields become ids: a vocabulary computed over the train split, with `oov_buckets` hashed
-ids for values it lacks (new items at serving time), all shifted by one so that id 0 stays the padding
+ids for values it lacks (new items at serving time; the user id as a field has `user_id_oov_buckets`,
+one by default), all shifted by one so that id 0 stays the padding
 id of the feature spec. An item field and its history twin share one vocabulary, computed over the
 candidates and the histories together, so that a clicked item and a candidate item get the same id
 (they share an embedding table in the model, section 3.1). Numerical fields are z-scored, a missing
@@ -52,7 +53,7 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict:
         history = config.history_feature(column) if column in config.history_columns else None
         sources = [inputs[column]] + ([inputs[history]] if history else [])
         if kind == CATEGORICAL:
-            encode = _vocabulary_encoder(sources, column, vocabulary, vocabulary.frequency_threshold)
+            encode = _vocabulary_encoder(sources, column, vocabulary, config)
         else:
             encode = _z_score_encoder(sources)
         outputs[column] = encode(_scalar(inputs[column]))
@@ -61,11 +62,8 @@ def preprocessing_fn(inputs: dict, custom_config: dict) -> dict:
     for columns in (config.user_columns, config.context_fields):
         for column, kind in columns.items():
             sources = [inputs[column]]
-            threshold = vocabulary.frequency_threshold
-            if column == config.user_id:
-                threshold = max(threshold, vocabulary.user_id_frequency_threshold)
             encode = (
-                _vocabulary_encoder(sources, column, vocabulary, threshold)
+                _vocabulary_encoder(sources, column, vocabulary, config)
                 if kind == CATEGORICAL
                 else _z_score_encoder(sources)
             )
@@ -97,27 +95,38 @@ def _scalar(feature: tf.SparseTensor) -> tf.Tensor:
 
 
 def _vocabulary_encoder(
-    sources: list[tf.SparseTensor], name: str, vocabulary: VocabularyConfig, frequency_threshold: int
+    sources: list[tf.SparseTensor], name: str, vocabulary: VocabularyConfig, config: DatasetConfig
 ):
-    """Computes one vocabulary over all `sources`' values (those seen at least `frequency_threshold`
-    times) and returns the function that applies it.
+    """Computes one vocabulary over all `sources`' values (those seen at least the field's frequency
+    threshold times) and returns the function that applies it.
 
-    Ids: 1..V for the vocabulary, V+1..V+oov_buckets for other values (a missing value included).
+    Ids: 1..V for the vocabulary, V+1..V+B for other values (a missing value included), B the field's
+    out-of-vocabulary ids (`oov_buckets_of`).
     """
     values = tf.concat([tf.reshape(s.values, [-1]) for s in sources], axis=0)
     values = tf.boolean_mask(values, tf.not_equal(values, MISSING_CATEGORY))
+    threshold = vocabulary.frequency_threshold
+    if name == config.user_id:
+        threshold = max(threshold, vocabulary.user_id_frequency_threshold)
     vocab = tft.vocabulary(
         values,
         top_k=vocabulary.top_k,
         # TFT warns that a threshold of 0 or 1 is a no-op and asks for None instead.
-        frequency_threshold=frequency_threshold if frequency_threshold > 1 else None,
+        frequency_threshold=threshold if threshold > 1 else None,
         vocab_filename=name,
     )
+    buckets = oov_buckets_of(name, config, vocabulary)
 
     def encode(x: tf.Tensor) -> tf.Tensor:
-        return tft.apply_vocabulary(x, vocab, num_oov_buckets=vocabulary.oov_buckets) + 1
+        return tft.apply_vocabulary(x, vocab, num_oov_buckets=buckets) + 1
 
     return encode
+
+
+def oov_buckets_of(column: str, config: DatasetConfig, vocabulary: VocabularyConfig) -> int:
+    """The field's out-of-vocabulary ids: `user_id_oov_buckets` for the user id as a user field,
+    `oov_buckets` for every other field."""
+    return vocabulary.user_id_oov_buckets if column == config.user_id else vocabulary.oov_buckets
 
 
 def _z_score_encoder(sources: list[tf.SparseTensor]):
@@ -143,13 +152,16 @@ def _padded_history(history: tf.SparseTensor, encode, length: int) -> tf.Tensor:
     return encoded.to_tensor(default_value=tf.constant(padding, encoded.dtype), shape=[None, length])
 
 
-def vocabulary_sizes(tft_output: tft.TFTransformOutput, config: DatasetConfig, oov_buckets: int) -> dict:
+def vocabulary_sizes(
+    tft_output: tft.TFTransformOutput, config: DatasetConfig, vocabulary: VocabularyConfig
+) -> dict:
     """Each categorical field's number of ids, padding id 0 and OOV buckets included."""
     sizes = {}
     for columns in (config.item_columns, config.user_columns, config.context_fields):
         for column, kind in columns.items():
             if kind == CATEGORICAL:
-                sizes[column] = 1 + tft_output.vocabulary_size_by_name(column) + oov_buckets
+                vocab = tft_output.vocabulary_size_by_name(column)
+                sizes[column] = 1 + vocab + oov_buckets_of(column, config, vocabulary)
     return sizes
 
 
@@ -157,4 +169,4 @@ def model_feature_spec(tft_output: tft.TFTransformOutput, custom_config: dict) -
     """The model's feature spec for the data this Transform output was made from."""
     config = DatasetConfig.from_json(custom_config[DATASET_CONFIG_KEY])
     vocabulary = VocabularyConfig(**custom_config[VOCABULARY_KEY])
-    return config.feature_spec(vocabulary_sizes(tft_output, config, vocabulary.oov_buckets))
+    return config.feature_spec(vocabulary_sizes(tft_output, config, vocabulary))
