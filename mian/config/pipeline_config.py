@@ -139,8 +139,10 @@ class VocabularyConfig:
     train examples a user: MIAN 0.6966 -> 0.7667 test AUC, 0.7670 without the id; xDeepFM 0.7007 ->
     0.7724, 0.7689 without) and kept its gain where it does (MovieLens: MIAN 0.7277 with, 0.6905 without).
     Those users, and the users first seen after training, share `user_id_oov_buckets` ids: one, so the
-    id says "a user seen too rarely" and nothing else; hashed into several ids, it told rare users
-    apart at random, a feature of noise that the models learned (MEASURED).
+    id says "a user seen too rarely" and nothing else. Hashed into 10, it told rare users apart at
+    random, a feature of noise the models learned: one id raised the with-id test AUC of xDeepFM on
+    profile-rich from 0.7758 to 0.7776 and of DIN on frequent-users from 0.7497 to 0.7513 (3 seeds;
+    bench/results/user-id.md).
     """
 
     top_k: int | None = None
