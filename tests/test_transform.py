@@ -98,8 +98,8 @@ def test_outputs_are_the_feature_spec_inputs_and_the_label(transformed):
 
 
 def test_users_seen_less_often_than_the_threshold_share_the_ids_of_unseen_users(tmp_path):
-    """The user id as a model input with `user_id_frequency_threshold` 2: u1 (3 examples) keeps its
-    own id, u2 (1 example) shares the one out-of-vocabulary id (`user_id_oov_buckets`) with a user
+    """The user id as a model input with `user_id_frequency_threshold` 2 and `user_id_oov_buckets` 1:
+    u1 (3 examples) keeps its own id, u2 (1 example) shares the one out-of-vocabulary id with a user
     new at serving; the other fields keep `oov_buckets` hashed ids."""
     config = dataclasses.replace(
         synthetic_config(), user_columns={"user_id": "categorical", **synthetic_config().user_columns}
@@ -109,7 +109,7 @@ def test_users_seen_less_often_than_the_threshold_share_the_ids_of_unseen_users(
         for user, category in (("u1", "c1"), ("u1", "c1"), ("u1", "c1"), ("u2", "c2"))
     ]
     serving = [{**raw_example("i1", "c1", 1.0), "user_id": ["u-new"]}]
-    vocabulary = VocabularyConfig(oov_buckets=3, user_id_frequency_threshold=2)
+    vocabulary = VocabularyConfig(oov_buckets=3, user_id_frequency_threshold=2, user_id_oov_buckets=1)
     out, (served,), tft_output, custom_config = run_transform(
         train, serving, str(tmp_path), config=config, vocabulary=vocabulary
     )

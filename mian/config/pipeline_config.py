@@ -13,7 +13,7 @@ A YAML (or JSON) file with these keys, all optional but `data_dir`:
                warm_start: {enabled: true, epochs: null}}
     tuning: {enabled: false, trials: 10, epochs: 3, steps_per_epoch: null, search_space: {...}}
     vocabulary: {top_k: null, frequency_threshold: 0, oov_buckets: 10, user_id_frequency_threshold: 20,
-                 user_id_oov_buckets: 1}
+                 user_id_oov_buckets: 10}
     gates: {auc_floor: 0.55, max_auc_drop: 0.01, gauc_floor: null,
             drift: stop,          # daily partitions: stop, warn or off when a span drifted from the last
             drift_infinity_norm: null, drift_jensen_shannon: null}   # null: the schema's thresholds
@@ -138,18 +138,19 @@ class VocabularyConfig:
     bench/results/user-id.md), the id stopped costing AUC where it carries no signal (profile-rich, 2.4
     train examples a user: MIAN 0.6966 -> 0.7667 test AUC, 0.7670 without the id; xDeepFM 0.7007 ->
     0.7724, 0.7689 without) and kept its gain where it does (MovieLens: MIAN 0.7277 with, 0.6905 without).
-    Those users, and the users first seen after training, share `user_id_oov_buckets` ids: one, so the
-    id says "a user seen too rarely" and nothing else. Hashed into 10, it told rare users apart at
-    random, a feature of noise the models learned: one id raised the with-id test AUC of xDeepFM on
-    profile-rich from 0.7758 to 0.7776 and of DIN on frequent-users from 0.7497 to 0.7513 (3 seeds;
-    bench/results/user-id.md).
+    Those users, and the users first seen after training, share `user_id_oov_buckets` hashed ids. Ten
+    (the default) keep some of what a rare user's own clicks say (a user shares an id with a tenth of
+    the rare users, not all); one says "a rare user" and nothing more. Where the id carries no signal
+    beyond the profile, one id is better (3 seeds, test AUC with the id: xDeepFM on profile-rich
+    0.7758 -> 0.7776, DIN on frequent-users 0.7497 -> 0.7513); where it does, ten are (MovieLens, 6
+    seeds: every model 0.005 to 0.012 lower with one id). bench/results/user-id.md.
     """
 
     top_k: int | None = None
     frequency_threshold: int = 0
     oov_buckets: int = 10
     user_id_frequency_threshold: int = 20
-    user_id_oov_buckets: int = 1
+    user_id_oov_buckets: int = 10
 
     def __post_init__(self):
         if self.oov_buckets < 1 or self.user_id_oov_buckets < 1:
