@@ -1,12 +1,12 @@
 """TF Transform: raw examples in, the model's inputs out (the Transform component's preprocessing_fn).
 
 Categorical fields become ids: a vocabulary computed over the train split, with `oov_buckets` hashed
-ids for values it lacks (new items at serving time; the user id as a field has
-`user_id_oov_buckets`), all shifted by one so that id 0 stays the padding
-id of the feature spec. An item field and its history twin share one vocabulary, computed over the
-candidates and the histories together, so that a clicked item and a candidate item get the same id
-(they share an embedding table in the model, section 3.1). Numerical fields are z-scored, a missing
-value becoming the mean. Histories are cut to their newest T clicks and padded with 0 to T steps.
+ids for values it lacks (new items at serving time; the user id as a field has `user_id_oov_buckets`),
+all shifted by one so that id 0 stays the padding id of the feature spec. An item field and its
+history twin share one vocabulary, computed over the candidates and the histories together, so that a
+clicked item and a candidate item get the same id (they share an embedding table in the model,
+section 3.1). Numerical fields are z-scored, a missing value becoming the mean. Histories are cut to
+their newest T clicks and padded with 0 to T steps.
 
 The derived time context (hour, weekday, season) is computed here from the raw `timestamp`
 (mian.stages.time_features), so the served model derives it by the same ops.
